@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "viewflow",
     "viewflow.workflow",
+    "musaned",
     "musaned.accounts",
     "musaned.policy",
     "musaned.integrations",
