@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "musaned.accounts.context_processors.navigation",
+                "musaned.notifications.context_processors.unread_notifications",
             ],
         },
     }
@@ -142,6 +143,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "musaned.accounts.axes.username_from_attempt"  # allauth passes `email`
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
@@ -155,7 +157,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 PRIVATE_FILES_ROOT = Path(env.str("MUSANED_PRIVATE_FILES", default=str(VAR_DIR / "private")))
@@ -208,13 +212,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-messages": {
+        "task": "musaned.notifications.tasks.requeue_stale_messages",
+        "schedule": timedelta(minutes=15),
+    },
+    "recheck-pending-identities": {
+        "task": "households.tasks.recheck_pending_identities",
+        "schedule": timedelta(minutes=30),
+    },
+}
 
 # Outside systems: "fake" (deterministic, for the demo and tests) or "http" (the real services).
 INTEGRATIONS_MODE = env.str("INTEGRATIONS_MODE", default="fake")
 INTEGRATIONS_TIMEOUT_SECONDS = env.float("INTEGRATIONS_TIMEOUT_SECONDS", default=10.0)
 # Failure modes of the fakes, per gateway: "timeout", "error" or "malformed" (e.g. "identity=timeout").
 INTEGRATIONS_FAKE_FAILURES = env.dict("INTEGRATIONS_FAKE_FAILURES", default={})
+INTEGRATIONS_PAYMENT_SECRET = env.str("GATEWAY_PAYMENT_SECRET", default="")
 INTEGRATIONS_HTTP = {
     name: {
         "url": env.str(f"GATEWAY_{name.upper()}_URL", default=""),

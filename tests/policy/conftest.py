@@ -1,0 +1,18 @@
+import pytest
+from allauth.mfa.models import Authenticator
+
+from musaned.accounts.models import User
+
+
+@pytest.fixture
+def rules_admin(db):
+    """A superuser who has set up the second factor the platform demands of staff."""
+    user = User.objects.create_superuser(email="rules-admin@example.sa", password="Strong-pass-2026!")
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "unused-in-tests"})
+    return user
+
+
+@pytest.fixture
+def admin_browser(client, rules_admin):
+    client.force_login(rules_admin)
+    return client
