@@ -3,12 +3,12 @@
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from musaned.policy.models import Country, Occupation, Residency
+from musaned.storage import private_storage
 
 from .validators import (
     validate_additional_number,
@@ -34,14 +34,22 @@ class MaritalStatus(models.TextChoices):
 
 class Household(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="household", verbose_name=_("account")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="household",
+        verbose_name=_("account"),
     )
     national_id = models.CharField(
         _("national ID / iqama number"), max_length=10, unique=True, validators=[validate_national_id]
     )
     residency = models.CharField(_("citizen or resident"), max_length=10, choices=Residency.choices)
     nationality = models.ForeignKey(
-        Country, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("nationality")
+        Country,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("nationality"),
     )
     name_ar = models.CharField(_("full name in Arabic"), max_length=150)
     name_en = models.CharField(_("full name in Latin letters"), max_length=150)
@@ -53,7 +61,9 @@ class Household(models.Model):
     mobile_verified_at = models.DateTimeField(_("mobile verified at"), null=True, blank=True)
     city = models.CharField(_("city"), max_length=60)
 
-    building_number = models.CharField(_("building number"), max_length=4, validators=[validate_building_number])
+    building_number = models.CharField(
+        _("building number"), max_length=4, validators=[validate_building_number]
+    )
     street = models.CharField(_("street"), max_length=120)
     district = models.CharField(_("district"), max_length=120)
     address_city = models.CharField(_("address city"), max_length=60)
@@ -65,7 +75,9 @@ class Household(models.Model):
     monthly_income = models.DecimalField(
         _("monthly income (SAR)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
-    bank_balance = models.DecimalField(_("bank balance (SAR)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    bank_balance = models.DecimalField(
+        _("bank balance (SAR)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
 
     identity_status = FSMField(
         _("identity"), default=IdentityStatus.PENDING, choices=IdentityStatus.choices, protected=True
@@ -92,7 +104,11 @@ class Household(models.Model):
     def identity_confirmed(self) -> bool:
         return self.identity_status == IdentityStatus.CONFIRMED
 
-    @transition(field=identity_status, source=[IdentityStatus.PENDING, IdentityStatus.REJECTED], target=IdentityStatus.CONFIRMED)
+    @transition(
+        field=identity_status,
+        source=[IdentityStatus.PENDING, IdentityStatus.REJECTED],
+        target=IdentityStatus.CONFIRMED,
+    )
     def confirm_identity(self) -> None:
         self.identity_problem = ""
 
@@ -100,7 +116,11 @@ class Household(models.Model):
     def reject_identity(self, problem: str) -> None:
         self.identity_problem = problem[:200]
 
-    @transition(field=identity_status, source=[IdentityStatus.CONFIRMED, IdentityStatus.REJECTED], target=IdentityStatus.PENDING)
+    @transition(
+        field=identity_status,
+        source=[IdentityStatus.CONFIRMED, IdentityStatus.REJECTED],
+        target=IdentityStatus.PENDING,
+    )
     def reopen_identity(self) -> None:
         """Identity facts changed: the identity service must confirm them again."""
         self.identity_problem = ""
@@ -139,13 +159,11 @@ class ProofKind(models.TextChoices):
     SOCIAL_INSURANCE = "social_insurance", _("Social-insurance certificate (residents)")
 
 
-def _private_storage():
-    return storages["private"]
-
-
 def proof_upload_to(instance: "IncomeProof", filename: str) -> str:
     """A random name: the stored path reveals neither the household nor the original name."""
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(instance.content_type, "bin")
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+        instance.content_type, "bin"
+    )
     return f"proofs/{uuid.uuid4().hex}.{extension}"
 
 
@@ -153,7 +171,7 @@ class IncomeProof(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="income_proofs")
     kind = models.CharField(_("document"), max_length=20, choices=ProofKind.choices)
     issued_on = models.DateField(_("issued on"))
-    file = models.FileField(_("file"), storage=_private_storage, upload_to=proof_upload_to)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=proof_upload_to)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
@@ -177,8 +195,12 @@ class EmployedWorker(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="workers")
     name = models.CharField(_("worker's name"), max_length=150)
-    nationality = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+", verbose_name=_("nationality"))
-    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+", verbose_name=_("occupation"))
+    nationality = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="+", verbose_name=_("nationality")
+    )
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="+", verbose_name=_("occupation")
+    )
     iqama_number = models.CharField(_("iqama / border number"), max_length=10, blank=True)
     passport_number = models.CharField(_("passport number"), max_length=20, blank=True)
     employed_since = models.DateField(_("employed since"))
@@ -206,3 +228,6 @@ class PhoneVerification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.mobile} {self.created_at:%Y-%m-%d %H:%M}"

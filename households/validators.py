@@ -24,7 +24,8 @@ def validate_national_id(value: str) -> None:
         raise ValidationError(_("A national ID or iqama number has exactly 10 digits."), code="id_format")
     if value[0] not in "12":
         raise ValidationError(
-            _("A national ID starts with 1 (citizen) and an iqama number with 2 (resident)."), code="id_prefix"
+            _("A national ID starts with 1 (citizen) and an iqama number with 2 (resident)."),
+            code="id_prefix",
         )
     if not national_id_checksum_ok(value):
         raise ValidationError(
@@ -45,9 +46,7 @@ def normalize_saudi_mobile(value: str) -> str:
         or not phonenumbers.is_valid_number(number)
         or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
     ):
-        raise ValidationError(
-            _("Enter a Saudi mobile number such as 05X XXX XXXX."), code="mobile_format"
-        )
+        raise ValidationError(_("Enter a Saudi mobile number such as 05X XXX XXXX."), code="mobile_format")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

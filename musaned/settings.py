@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "musaned.policy",
     "musaned.integrations",
     "musaned.notifications",
+    "musaned.billing",
     "musaned.documents",
     "households",
     "visas",
@@ -151,7 +152,8 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Languages: Arabic first, English second.
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", _("Arabic")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project catalogue first (makemessages writes there), then translations of third-party UI strings.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "musaned" / "locale_vendor"]
 TIME_ZONE = "Asia/Riyadh"
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,9 @@ urlpatterns = [
     path("ministry/", include("musaned.accounts.ministry_urls")),
     path("office/", include("recruitment.urls")),
     path("notifications/", include("musaned.notifications.urls")),
+    path("visas/", include("visas.urls")),
+    path("payments/", include("musaned.billing.urls")),
+    path("verify/", include("musaned.documents.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django_fsm
 import households.models
 import households.validators
+import musaned.storage
 from django.conf import settings
 from django.db import migrations, models
 
@@ -96,7 +97,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('salary_certificate', 'Salary certificate'), ('bank_statement', 'Bank statement'), ('social_insurance', 'Social-insurance certificate (residents)')], max_length=20, verbose_name='document')),
                 ('issued_on', models.DateField(verbose_name='issued on')),
-                ('file', models.FileField(storage=households.models._private_storage, upload_to=households.models.proof_upload_to, verbose_name='file')),
+                ('file', models.FileField(storage=musaned.storage.private_storage, upload_to=households.models.proof_upload_to, verbose_name='file')),
                 ('original_name', models.CharField(max_length=200, verbose_name='file name')),
                 ('content_type', models.CharField(max_length=40, verbose_name='type')),
                 ('size', models.PositiveIntegerField(verbose_name='size (bytes)')),
