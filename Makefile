@@ -19,6 +19,9 @@ install: $(STAMP) system-packages
 system-packages:
 	@bin/system-packages
 
+# The demo runs with debug pages on the local SQLite database; production never uses these targets.
+demo serve: export DJANGO_DEBUG := true
+
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0

@@ -78,20 +78,33 @@ class Visa(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("replaces visa"),
     )
 
-    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+", verbose_name=_("occupation"))
-    nationality = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+", verbose_name=_("nationality"))
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="+", verbose_name=_("occupation")
+    )
+    nationality = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="+", verbose_name=_("nationality")
+    )
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
     arrival_city = models.CharField(_("arrival airport"), max_length=3, choices=ArrivalCity.choices)
     stated_income = models.DecimalField(_("stated monthly income (SAR)"), max_digits=12, decimal_places=2)
 
-    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("rules applied"))
+    rule_set = models.ForeignKey(
+        RuleSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("rules applied")
+    )
     fee_amount = models.DecimalField(_("fee (SAR)"), max_digits=12, decimal_places=2)
     fee_formula = models.CharField(_("how the fee was computed"), max_length=300)
     bill = models.OneToOneField(
-        "billing.Bill", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("bill")
+        "billing.Bill",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bill"),
     )
 
-    state = FSMField(_("state"), default=VisaState.AWAITING_PAYMENT, choices=VisaState.choices, protected=True)
+    state = FSMField(
+        _("state"), default=VisaState.AWAITING_PAYMENT, choices=VisaState.choices, protected=True
+    )
     submitted_at = models.DateTimeField(_("applied at"), auto_now_add=True)
     review_started_at = models.DateTimeField(_("review started at"), null=True, blank=True)
     decision_due_at = models.DateTimeField(_("decision due by"), null=True, blank=True)
@@ -104,7 +117,9 @@ class Visa(ConcurrentTransitionMixin, models.Model):
         related_name="+",
         verbose_name=_("decided by"),
     )
-    rejection_reason = models.CharField(_("reason"), max_length=24, choices=RejectionReason.choices, blank=True)
+    rejection_reason = models.CharField(
+        _("reason"), max_length=24, choices=RejectionReason.choices, blank=True
+    )
     decision_note = models.TextField(_("officer's note"), blank=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
@@ -117,7 +132,10 @@ class Visa(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("visa")
         verbose_name_plural = _("visas")
         ordering = ["-submitted_at", "-id"]
-        indexes = [models.Index(fields=["state", "decision_due_at"]), models.Index(fields=["state", "valid_until"])]
+        indexes = [
+            models.Index(fields=["state", "decision_due_at"]),
+            models.Index(fields=["state", "valid_until"]),
+        ]
         permissions = [
             ("review_visa", _("Can review visa applications and decide them")),
             ("supervise_visa_review", _("Is alerted about visa decisions running late")),
@@ -125,6 +143,12 @@ class Visa(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number or self.reference
+
+    def document_status(self, document) -> tuple[bool, str]:
+        """What the public check of the printed visa says (asked by musaned.documents)."""
+        from .selectors import visa_document_status
+
+        return visa_document_status(visa=self)
 
     @transition(field=state, source=VisaState.AWAITING_PAYMENT, target=VisaState.UNDER_REVIEW)
     def start_review(self, *, at, decision_due_at) -> None:
@@ -184,3 +208,6 @@ class ReviewFinding(models.Model):
         verbose_name_plural = _("review findings")
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["visa", "rule"], name="one_finding_per_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.verdict}"

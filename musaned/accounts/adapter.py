@@ -2,6 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib.auth.models import Group
 from django.utils import translation
 
+from .emails import subject_line
 from .roles import Role
 
 
@@ -15,3 +16,7 @@ class AccountAdapter(DefaultAccountAdapter):
             user.save()
             user.groups.add(Group.objects.get(name=Role.HOUSEHOLD))
         return user
+
+    def format_email_subject(self, subject: str) -> str:
+        """The platform's name, not the host name allauth would take from the request."""
+        return subject_line(subject)

@@ -2,10 +2,11 @@
 
 from django.conf import settings
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 
 from .actor import Actor
+from .services import has_totp
 
 LANGUAGE_COOKIE = settings.LANGUAGE_COOKIE_NAME
 
@@ -52,7 +53,10 @@ class ActingForMiddleware:
         delegation_id = request.session.get(self.SESSION_KEY)
         if delegation_id:
             delegation = (
-                user.delegations_received.active().select_related("principal").filter(pk=delegation_id).first()
+                user.delegations_received.active()
+                .select_related("principal")
+                .filter(pk=delegation_id)
+                .first()
             )
             if delegation is not None:
                 return Actor(
@@ -67,9 +71,31 @@ class ActingForMiddleware:
 
 
 class StaffSecondFactorMiddleware:
-    """Office and ministry staff cannot use the platform until they have set up a TOTP second factor."""
+    """Office and ministry staff cannot use the platform until they have set up a TOTP second factor.
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/language/", "/verify/")
+    Until then they may only reach what setting it up needs: sign-in and sign-out, password reset,
+    e-mail confirmation, allauth's second-factor pages, the language switch, and the
+    "my account is compromised" report.
+    """
+
+    ALLOWED_PREFIXES = ("/static/", "/verify/")
+    ALLOWED_URL_NAMES = frozenset(
+        {
+            "account_login",
+            "account_logout",
+            "account_inactive",
+            "account_reauthenticate",
+            "account_reset_password",
+            "account_reset_password_done",
+            "account_reset_password_from_key",
+            "account_reset_password_from_key_done",
+            "account_confirm_email",
+            "account_email_verification_sent",
+            "set_language",
+            "accounts:report_compromised",
+            "accounts:compromised_done",
+        }
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -79,15 +105,18 @@ class StaffSecondFactorMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and not request.path.startswith(self.ALLOWED_PREFIXES)
             and user.requires_second_factor
-            and not _has_totp(user)
+            and not self.allowed(request.path_info)
+            and not has_totp(user)
         ):
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
 
-
-def _has_totp(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    def allowed(self, path: str) -> bool:
+        if path.startswith(self.ALLOWED_PREFIXES):
+            return True
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return True  # nothing there: the 404 page is harmless
+        return match.view_name.startswith("mfa_") or match.view_name in self.ALLOWED_URL_NAMES

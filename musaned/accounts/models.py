@@ -80,7 +80,7 @@ class User(AbstractUser):
     @property
     def requires_second_factor(self) -> bool:
         """Office and ministry staff and admins must sign in with a TOTP code."""
-        return self.is_superuser or self.is_office_staff or self.is_ministry
+        return self.is_superuser or self.is_staff or self.is_office_staff or self.is_ministry
 
 
 class DelegationScope(models.TextChoices):
