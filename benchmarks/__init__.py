@@ -1,0 +1,1 @@
+"""Performance checks run with `python -m benchmarks` (`make bench`): each module has a `run()`."""
