@@ -337,12 +337,12 @@ def phone_code_send(*, actor: Actor, household: Household) -> PhoneVerification:
 class PhoneCheck(models.TextChoices):
     """What happened to a code the household typed (the label is what the person reads)."""
 
-    VERIFIED = "verified", _("Thank you: your mobile number is verified.")
-    ALREADY = "already", _("Your mobile number is already verified.")
-    WRONG = "wrong", _("That code is not right. Please check the SMS and try again.")
-    EXPIRED = "expired", _("This code has expired. Ask for a new code.")
-    TOO_MANY = "too_many", _("Too many wrong tries for this code. Ask for a new code.")
-    NO_CODE = "no_code", _("There is no code waiting for this number. Ask for a new code.")
+    VERIFIED = "verified", gettext_lazy("Thank you: your mobile number is verified.")
+    ALREADY = "already", gettext_lazy("Your mobile number is already verified.")
+    WRONG = "wrong", gettext_lazy("That code is not right. Please check the SMS and try again.")
+    EXPIRED = "expired", gettext_lazy("This code has expired. Ask for a new code.")
+    TOO_MANY = "too_many", gettext_lazy("Too many wrong tries for this code. Ask for a new code.")
+    NO_CODE = "no_code", gettext_lazy("There is no code waiting for this number. Ask for a new code.")
 
 
 @transaction.atomic

@@ -219,6 +219,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "musaned.notifications.tasks.requeue_stale_messages",
         "schedule": timedelta(minutes=15),
     },
+    "reconcile-bills": {"task": "musaned.billing.tasks.reconcile_bills", "schedule": timedelta(minutes=10)},
+    "expire-overdue-bills": {"task": "musaned.billing.tasks.expire_overdue_bills", "schedule": timedelta(minutes=5)},
     "recheck-pending-identities": {
         "task": "households.tasks.recheck_pending_identities",
         "schedule": timedelta(minutes=30),
@@ -256,5 +258,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,13 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView
 
 from musaned.accounts import views as account_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
-    path("language/", set_language, name="set_language"),
+    path("language/", account_views.language_switch, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("musaned.accounts.urls")),
     path("household/", include("households.urls")),

@@ -158,4 +158,4 @@ def test_widget_renders_a_calendar_choice_and_a_left_to_right_date_box():
     assert '<option value="hijri" selected>' in html
     assert 'value="1445-09-01"' in html  # shown in the field's default calendar
     assert 'dir="ltr"' in html
-    assert 'aria-label="Calendar"' in html
+    assert 'aria-label="التقويم"' in html  # labelled in the page's language

@@ -1,5 +1,6 @@
 """The account pages: the security overview, activity, delegations and the compromised-account report."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from . import selectors, services
 from .forms import CompromisedReportForm, DelegationGrantForm
@@ -168,3 +170,15 @@ def report_compromised(request):
 
 def compromised_done(request):
     return render(request, "accounts/compromised_done.html")
+
+
+@require_POST
+def language_switch(request):
+    """Switch the site's language; a signed-in person's messages (SMS, e-mail) follow the choice."""
+    response = set_language(request)
+    language = request.POST.get("language")
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and user.preferred_language != language:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+    return response

@@ -108,17 +108,49 @@ class RuleSet(models.Model):
         _("late-delivery penalty per day (SAR)"), default=Decimal("100.00"), **MONEY
     )
     delay_penalty_cap_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("late-delivery penalty cap (% of contract)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("25.00"),
     )
     office_cancellation_penalty_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("penalty when the office cancels (% of contract)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("10.00"),
     )
+
+    # xgettext:no-python-format
+    cancel_fee_percent_paid = models.DecimalField(
+        _("household cancels after paying, before any step (% of contract)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5.00"),
+    )
+    # xgettext:no-python-format
+    cancel_fee_percent_in_process = models.DecimalField(
+        _("household cancels after the foreign-ministry authorisation (% of contract)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+    )
+    # xgettext:no-python-format
+    cancel_fee_percent_stamped = models.DecimalField(
+        _("household cancels after embassy stamping (% of contract)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("15.00"),
+    )
+    # xgettext:no-python-format
+    trust_release_percent_on_arrival = models.DecimalField(
+        _("released to the office on hand-over (% of contract; the rest after the guarantee)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50.00"),
+    )
+    contract_months = models.PositiveSmallIntegerField(_("contract length (months)"), default=24)
 
     class Meta:
         verbose_name = _("rule set")

@@ -75,6 +75,8 @@ def test_the_registered_disability_comes_from_the_identity_service(
 def test_an_unknown_or_mismatched_person_is_rejected_with_a_plain_reason(
     client, household_user, django_capture_on_commit_callbacks, prefix, reason
 ):
+    household_user.preferred_language = "en"  # notifications follow the person's chosen language
+    household_user.save(update_fields=["preferred_language"])
     sign_in(client, household_user, language="en")
     household = register(client, django_capture_on_commit_callbacks, national_id=id_starting(prefix))
     assert household.identity_status == IdentityStatus.REJECTED

@@ -15,4 +15,5 @@ def rules_admin(db):
 @pytest.fixture
 def admin_browser(client, rules_admin):
     client.force_login(rules_admin)
+    client.cookies["django_language"] = "en"  # the assertions read the English wording
     return client

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from musaned.accounts.actor import Actor
 from musaned.accounts.models import AuditEvent, Delegation, DelegationScope
@@ -89,7 +89,7 @@ def test_no_rules_before_the_first_rule_set():
 def test_a_started_rule_set_cannot_change_its_figures():
     rules = seeded()
     rules.visa_fee = Decimal("1")
-    with pytest.raises(ValidationError) as raised:
+    with translation.override("en"), pytest.raises(ValidationError) as raised:
         rules.full_clean()
     assert "Copy it to a new date instead" in str(raised.value)
 

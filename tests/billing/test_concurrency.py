@@ -1,0 +1,84 @@
+"""Two deliveries of the same payment at the same moment: one payment, on a database with row locks."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from musaned.billing.models import Bill, BillState, NoticeOutcome, PaymentNotice, Refund
+from musaned.billing.services import refund_request
+from musaned.integrations.models import FakeBill
+
+from .conftest import FEE, bank_pays, post_callback
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (bash .ci/run)"),
+    # serialized_rollback: the seeded rule sets come back after each test empties the tables
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def twice_at_once(work):
+    """Run `work` in two threads released together; returns what each returned, and any errors."""
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            start.wait()
+            results.append(work())
+        except Exception as error:  # reported by the caller, with the other thread's outcome
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def test_the_same_callback_posted_twice_at_once_is_one_payment(bill, paid_signals):
+    body, signature = bank_pays(bill.number)
+
+    answers, errors = twice_at_once(lambda: post_callback(Client(), body, signature).json()["status"])
+
+    assert errors == []
+    assert sorted(answers) == ["accepted", "duplicate"]
+    assert Bill.objects.get(pk=bill.pk).state == BillState.PAID
+    assert len(paid_signals) == 1
+    assert sorted(PaymentNotice.objects.values_list("outcome", flat=True)) == [
+        NoticeOutcome.ACCEPTED,
+        NoticeOutcome.DUPLICATE,
+    ]
+
+
+def test_the_same_refund_asked_for_twice_at_once_is_one_refund(bill, refund_signals):
+    body, signature = bank_pays(bill.number)
+    assert post_callback(Client(), body, signature).json() == {"status": "accepted"}
+    paid = Bill.objects.get(pk=bill.pk)
+
+    def ask():
+        return refund_request(
+            bill=paid,
+            amount=FEE,
+            reason="Visa cancelled unused",
+            formula="the visa fee in full",
+            idempotency_key=f"visa-cancel-{paid.pk}",
+            actor=None,
+        ).pk
+
+    refund_ids, errors = twice_at_once(ask)
+
+    assert errors == []
+    assert len(set(refund_ids)) == 1
+    assert Refund.objects.count() == 1
+    assert Bill.objects.get(pk=bill.pk).refunded_amount == FEE
+    assert FakeBill.objects.get().refunded == FEE
+    assert len(refund_signals) == 1
+    assert Bill.objects.get(pk=bill.pk).refundable_amount == Decimal("0")
