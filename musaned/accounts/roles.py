@@ -24,15 +24,22 @@ MINISTRY_ROLES = frozenset({Role.VISA_REVIEW, Role.COMPLAINTS, Role.LICENSING, R
 # "app_label.codename" for each role; the codenames are declared in the models' Meta.permissions.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.HOUSEHOLD: ["households.manage_own_household"],
-    Role.OFFICE_MANAGER: ["accounts.grant_delegation"],
-    Role.OFFICE_STAFF: [],
-    Role.VISA_REVIEW: ["households.view_any_household", "households.download_any_proof"],
-    Role.COMPLAINTS: ["households.view_any_household"],
-    Role.LICENSING: [],
+    Role.OFFICE_MANAGER: ["accounts.grant_delegation", "recruitment.work_requests"],
+    Role.OFFICE_STAFF: ["recruitment.work_requests"],
+    Role.VISA_REVIEW: [
+        "households.view_any_household",
+        "households.download_any_proof",
+        "visas.review_visa",
+    ],
+    Role.COMPLAINTS: ["households.view_any_household", "recruitment.decide_complaints"],
+    Role.LICENSING: ["recruitment.license_offices"],
     Role.SUPERVISORS: [
         "households.view_any_household",
         "households.download_any_proof",
         "accounts.view_security_alerts",
         "accounts.unlock_account",
+        "visas.supervise_visa_review",
+        "recruitment.decide_complaints",
+        "recruitment.license_offices",
     ],
 }
