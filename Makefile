@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip 2>/dev/null
 	$(PIP) install -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
-	$(PY) -c "import django, viewflow, django_fsm, weasyprint, celery, allauth, axes"
+	$(PY) -c "import django, django_fsm, weasyprint, celery, allauth, axes"
 	touch $(STAMP)
 
 install: $(STAMP) system-packages
