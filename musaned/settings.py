@@ -48,13 +48,16 @@ INSTALLED_APPS = [
     "musaned.integrations",
     "musaned.notifications",
     "musaned.billing",
+    "musaned.registry",
     "musaned.documents",
+    "musaned.ops",
     "households",
     "visas",
     "recruitment",
 ]
 
 MIDDLEWARE = [
+    "musaned.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -213,7 +216,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a worker took and never acknowledged (it died) is given to another after this long;
+    # CELERY_BROKER_TRANSPORT_OPTIONS (JSON) adds to or overrides these.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} | env.json(
+        "CELERY_BROKER_TRANSPORT_OPTIONS", default={}
+    )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -224,6 +231,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below, correlation id included
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-messages": {
         "task": "musaned.notifications.tasks.requeue_stale_messages",
@@ -235,11 +243,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.tasks.recheck_pending_identities",
         "schedule": timedelta(minutes=30),
     },
+    "expire-visas": {"task": "visas.tasks.visa_expire_due", "schedule": timedelta(hours=6)},
+    "fire-workflow-timers": {"task": "musaned.workflow.fire_workflow_timers", "schedule": timedelta(minutes=1)},
+    "escalate-overdue-complaints": {
+        "task": "recruitment.complaints_tasks.escalate_overdue_complaints",
+        "schedule": timedelta(hours=1),
+    },
+    "probe-workers": {"task": "ops.probe", "schedule": timedelta(minutes=1)},
 }
 
 # Outside systems: "fake" (deterministic, for the demo and tests) or "http" (the real services).
 INTEGRATIONS_MODE = env.str("INTEGRATIONS_MODE", default="fake")
 INTEGRATIONS_TIMEOUT_SECONDS = env.float("INTEGRATIONS_TIMEOUT_SECONDS", default=10.0)
+# Circuit breaker: this many outage-like failures in a row stop calls to a system for the cool-down.
+# More than one task's own attempts (1 + GatewayTask.max_retries), so one task retrying a bad request
+# cannot take a whole system offline by itself.
+INTEGRATIONS_CIRCUIT_FAILURES = env.int("INTEGRATIONS_CIRCUIT_FAILURES", default=10)
+INTEGRATIONS_CIRCUIT_COOLDOWN_SECONDS = env.float("INTEGRATIONS_CIRCUIT_COOLDOWN_SECONDS", default=60.0)
 # Failure modes of the fakes, per gateway: "timeout", "error" or "malformed" (e.g. "identity=timeout").
 INTEGRATIONS_FAKE_FAILURES = env.dict("INTEGRATIONS_FAKE_FAILURES", default={})
 INTEGRATIONS_PAYMENT_SECRET = env.str("GATEWAY_PAYMENT_SECRET", default="")
@@ -258,11 +278,19 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Musaned API", "VERSION": "1"}
 
+# Every line carries the correlation id of its web request or task; LOG_FORMAT=json for JSON lines.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "musaned.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "musaned.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

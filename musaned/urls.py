@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("musaned.accounts.urls")),
     path("household/", include("households.urls")),
+    path("ministry/visas/", include("visas.officer_urls")),
     path("ministry/", include("musaned.accounts.ministry_urls")),
     path("office/", include("recruitment.urls")),
     path("offices/", include("recruitment.directory_urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("visas/", include("visas.urls")),
     path("payments/", include("musaned.billing.urls")),
     path("verify/", include("musaned.documents.urls")),
+    path("health/", include("musaned.ops.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

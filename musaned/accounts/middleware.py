@@ -78,7 +78,7 @@ class StaffSecondFactorMiddleware:
     "my account is compromised" report.
     """
 
-    ALLOWED_PREFIXES = ("/static/", "/verify/")
+    ALLOWED_PREFIXES = ("/static/", "/verify/", "/health/")
     ALLOWED_URL_NAMES = frozenset(
         {
             "account_login",

@@ -30,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "households.view_any_household",
         "households.download_any_proof",
         "visas.review_visa",
+        "visas.view_visaprocess",
     ],
     Role.COMPLAINTS: ["households.view_any_household", "recruitment.decide_complaints"],
     Role.LICENSING: ["recruitment.license_offices"],

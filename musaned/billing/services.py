@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from musaned.accounts.actor import Actor
 from musaned.accounts.services import audit_record
+from musaned.deadlines import deadline_with_pauses
 from musaned.integrations import replies
 from musaned.integrations.base import GatewayError, MalformedReply, gateway
 from musaned.integrations.interfaces import BillStatus
@@ -548,11 +549,16 @@ def bill_expire_overdue(*, now: dt.datetime | None = None) -> int:
     The payment service is asked first (outside any transaction): a bill paid in time whose notice
     was lost is recorded as paid instead. While the service cannot answer, its bills wait for the next
     run rather than expire on a payer who may have paid. A payment the bill cannot accept (a wrong
-    amount) does not keep it open: its notice waits for a person.
+    amount) does not keep it open: its notice waits for a person. The time to pay stood still while
+    the payment service was down: a bill whose due time, moved back by those outages, has not come
+    yet stays open.
     """
     now = now or timezone.now()
     expired = 0
     for bill in overdue_bills(now=now):
+        time_to_pay = bill.due_at - bill.issued_at
+        if deadline_with_pauses(start=bill.issued_at, duration=time_to_pay, gateway="payment", now=now) > now:
+            continue
         if bill.registered_at is not None:
             outcome = _settle_with_gateway(bill)
             if outcome is None or outcome == PaymentOutcome.ACCEPTED:

@@ -1,7 +1,9 @@
-"""What every gateway shares: its errors, how one is chosen (fake or real), and the call log around it."""
+"""What every gateway shares: its errors, how one is chosen (fake or real), and what stands around
+each call: the circuit breaker, the time limit and the call log (see resilience.py)."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import time
@@ -42,6 +44,17 @@ class MalformedReply(GatewayError):
     """
 
 
+class GatewayUnavailable(GatewayError):
+    """Not asked at all: the system failed so often lately that its circuit is open.
+
+    Retryable: the circuit lets a call through again after its cool-down, at `retry_at`.
+    """
+
+    def __init__(self, message: str = "", *, retry_at: datetime.datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
 GATEWAYS = {
     "identity": (
         "musaned.integrations.fakes.FakeIdentityGateway",
@@ -70,8 +83,9 @@ GATEWAYS = {
 
 
 def gateway(name: str) -> Any:
-    """The gateway for `name` as settings choose it (INTEGRATIONS_MODE "fake" or "http"), with every
-    call to one of its operations written to the GatewayCall log."""
+    """The gateway for `name` as settings choose it (INTEGRATIONS_MODE "fake" or "http"), behind its
+    circuit breaker and time limit, with every call to one of its operations written to the
+    GatewayCall log."""
     fake_path, http_path = GATEWAYS[name]
     path = fake_path if settings.INTEGRATIONS_MODE == "fake" else http_path
     return RecordingGateway(import_string(path)())
@@ -92,10 +106,15 @@ def operations_of(gateway_class: type) -> frozenset[str]:
 
 
 class RecordingGateway:
-    """Stands in front of any gateway and logs each operation: which, when, how long, how it ended.
+    """Stands in front of any gateway and guards and logs each operation.
+
+    Before the call, the circuit breaker may refuse it (GatewayUnavailable, nothing sent); the call
+    runs under settings.INTEGRATIONS_TIMEOUT_SECONDS; afterwards its outcome is logged (which, when,
+    how long, how it ended) and counted by the breaker.
 
     Write the log outside a transaction that may roll back (call gateways outside `atomic` blocks):
-    a row written inside one disappears with it. Every call is also logged through `logging`.
+    a row written inside one disappears with it, and so does the breaker's count. Every call is also
+    logged through `logging`.
     """
 
     def __init__(self, inner: Any) -> None:
@@ -118,23 +137,29 @@ class RecordingGateway:
 
 
 def _call_and_record(name: str, operation: str, method: Any, args: tuple, kwargs: dict) -> Any:
+    from . import resilience
     from .models import CallOutcome, GatewayCall
 
+    seen = resilience.circuit_admit(name)
     started_at, started = timezone.now(), time.monotonic()
     outcome, error = CallOutcome.OK, ""
+    # Whether the system is down, for the breaker: None when the call says nothing about that.
+    down: bool | None = False
     try:
-        return method(*args, **kwargs)
+        with resilience.time_limit(name, settings.INTEGRATIONS_TIMEOUT_SECONDS):
+            return method(*args, **kwargs)
     except MalformedReply as exc:
-        outcome, error = CallOutcome.MALFORMED, str(exc)
+        outcome, error, down = CallOutcome.MALFORMED, str(exc), True
         raise
     except GatewayTimeout as exc:
-        outcome, error = CallOutcome.TIMEOUT, str(exc)
+        outcome, error, down = CallOutcome.TIMEOUT, str(exc), True
         raise
     except GatewayError as exc:
-        outcome, error = CallOutcome.ERROR, str(exc)
+        # A refusal (not retryable) is an answer: the system is up.
+        outcome, error, down = CallOutcome.ERROR, str(exc), exc.retryable
         raise
     except Exception as exc:
-        outcome, error = CallOutcome.ERROR, f"{type(exc).__name__}: {exc}"
+        outcome, error, down = CallOutcome.ERROR, f"{type(exc).__name__}: {exc}", None
         raise
     finally:
         duration_ms = int((time.monotonic() - started) * 1000)
@@ -147,3 +172,7 @@ def _call_and_record(name: str, operation: str, method: Any, args: tuple, kwargs
             outcome=outcome,
             error=error[: GatewayCall.ERROR_MAX_LENGTH],
         )
+        if down:
+            resilience.circuit_record_failure(gateway=name, error=error)
+        elif down is False:
+            resilience.circuit_record_success(gateway=name, seen=seen)

@@ -13,9 +13,13 @@ A failed call changes nothing: no outbox row, no bill, no payment.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
+import math
+import random
+from collections.abc import Generator
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +81,68 @@ def _last_digit(value: str) -> int:
 
 def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+_FEED_FIRST_DAY = dt.date(2020, 1, 1).toordinal()  # when nothing ever changes, statuses date from 2019
+
+
+def _feed_step(day: int, fraction: float, phase: float) -> tuple[int, int]:
+    """How many times a worker with this phase has changed by `day`, and the day of the last change."""
+    if fraction == 0:
+        return 0, _FEED_FIRST_DAY - int(phase * 365)
+    step = int(day * fraction + phase)
+    since = math.ceil((step - phase) / fraction)
+    if since > day or int(since * fraction + phase) < step or int((since - 1) * fraction + phase) >= step:
+        since = _first_day_of_step(day, fraction, phase, step)  # floating-point rounding, rarely
+    return step, since
+
+
+def _first_day_of_step(day: int, fraction: float, phase: float, step: int) -> int:
+    since = day
+    while int((since - 1) * fraction + phase) >= step:
+        since -= 1
+    return since
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(day: int) -> str:
+    return dt.date.fromordinal(day).isoformat()
+
+
+def _luhn_pairs() -> list[int]:
+    """For each four digits abcd: a + (2b's digits) + c + (2d's digits), a quarter of an iqama's check sum."""
+    doubled = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9]
+    return [
+        number // 1000 + doubled[number // 100 % 10] + number // 10 % 10 + doubled[number % 10]
+        for number in range(10_000)
+    ]
+
+
+_LUHN_QUARTERS = _luhn_pairs()
+
+
+def _iqama(index: int, seed: int) -> str:
+    """A distinct resident's number for each worker: 2, eight digits, and the Luhn-style check digit."""
+    middle = (index * 7919 + seed * 104729) % 100_000_000
+    total = 4 + _LUHN_QUARTERS[middle // 10_000] + _LUHN_QUARTERS[middle % 10_000]  # 4: the leading 2 doubled
+    return f"2{middle:08d}{-total % 10}"
+
+
+def _broken_line(kind: str, line: str) -> str:
+    passport, iqama, status, date = line.split(",")
+    if kind == "field_count":
+        return f"{passport},{iqama},{status}"
+    if kind == "status":
+        return f"{passport},{iqama},missing,{date}"
+    if kind == "date":
+        return f"{passport},{iqama},{status},{date[:4]}-02-30"
+    if kind == "passport_number":
+        return f"{passport}#,{iqama},{status},{date}"
+    return f"{passport},{iqama[:-1]}{(int(iqama[-1]) + 1) % 10},{status},{date}"
 
 
 class FakeIdentityGateway(IdentityGateway):
@@ -230,6 +296,102 @@ class FakePassportsGateway(PassportsGateway):
             "status_date": None if status == TravelStatus.ABROAD else timezone.localdate().isoformat(),
         }
         return replies.parse_passport_status(_answer(self.name, raw))
+
+    # The bulk feed: a made-up nation of workers, the same for the same seed, size and day.
+    #
+    # Worker i has the passport number <letter of the seed><i, 8 digits> and a valid iqama number of its
+    # own. Its status moves along FEED_ROUND, one step per change; it changes on a day when
+    # floor(day * changed_fraction + phase) steps up, the phase being drawn for it from the seed. So
+    # about `changed_fraction` of the workers change from one day to the next, each change dated the
+    # day it happened, and any day's file is computed directly, without the days before it.
+
+    FEED_ROUND = (
+        TravelStatus.ABROAD,
+        TravelStatus.ARRIVED,
+        TravelStatus.ABSENT,
+        TravelStatus.ARRIVED,
+        TravelStatus.EXITED,
+        TravelStatus.ABROAD,
+        TravelStatus.ARRIVED,
+        TravelStatus.IMPRISONED,
+        TravelStatus.ARRIVED,
+        TravelStatus.DECEASED,
+    )
+    FEED_BLOCK = 1024  # workers drawn from one seeded generator: any line is reached without the others
+    PASSPORT_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    MALFORMED_KINDS = ("field_count", "status", "date", "passport_number", "iqama_number")
+
+    def __init__(
+        self,
+        *,
+        feed_size: int | None = None,
+        seed: int | None = None,
+        changed_fraction: float | None = None,
+        malformed_rows: int | None = None,
+        break_after: int | None = None,
+    ) -> None:
+        """Settings give the defaults: PASSPORTS_FAKE_FEED_SIZE (1,000 workers), _SEED (1), _CHANGED
+        (0.01 of the workers change a day) and _MALFORMED (no broken rows).
+
+        `malformed_rows` spreads that many broken lines evenly through the file, each broken one of
+        MALFORMED_KINDS' ways in turn. `break_after`: the connection drops once, after that many lines
+        of the file, as a network failure would; the next reading goes through.
+        """
+        self.feed_size = _setting("PASSPORTS_FAKE_FEED_SIZE", 1000) if feed_size is None else feed_size
+        self.seed = _setting("PASSPORTS_FAKE_FEED_SEED", 1) if seed is None else seed
+        self.changed_fraction = (
+            _setting("PASSPORTS_FAKE_FEED_CHANGED", 0.01) if changed_fraction is None else changed_fraction
+        )
+        self.malformed_rows = (
+            _setting("PASSPORTS_FAKE_FEED_MALFORMED", 0) if malformed_rows is None else malformed_rows
+        )
+        self.break_after = break_after
+        if not 0 <= self.changed_fraction <= 1:
+            raise ImproperlyConfigured("The fake feed's changed fraction must be between 0 and 1.")
+
+    def bulk_feed(self, *, run_date: dt.date, skip: int = 0) -> Generator[str, None, None]:
+        header = _answer(self.name, {"header": ",".join(replies.FEED_COLUMNS)})["header"]
+        replies.parse_feed_header(header)
+        return self._feed_lines(run_date, skip)
+
+    def malformed_positions(self) -> dict[int, str]:
+        """Which lines of the file (0 = the first after the header) are broken, and how."""
+        if self.malformed_rows <= 0 or self.feed_size <= 0:
+            return {}
+        step = max(self.feed_size // self.malformed_rows, 1)
+        positions = range(step // 2, self.feed_size, step)
+        return {
+            position: self.MALFORMED_KINDS[number % len(self.MALFORMED_KINDS)]
+            for number, position in enumerate(positions[: self.malformed_rows])
+        }
+
+    def _feed_lines(self, run_date: dt.date, skip: int) -> Generator[str, None, None]:
+        skip = max(skip, 0)
+        broken = self.malformed_positions()
+        for block in range(skip // self.FEED_BLOCK, -(-self.feed_size // self.FEED_BLOCK)):
+            first = block * self.FEED_BLOCK
+            lines = self._feed_block(run_date.toordinal(), block)
+            for index in range(max(first, skip), first + len(lines)):
+                if self.break_after is not None and index >= self.break_after:
+                    self.break_after = None
+                    raise GatewayError(f"{self.name}: the connection dropped during the feed")
+                kind = broken.get(index)
+                yield lines[index - first] if kind is None else _broken_line(kind, lines[index - first])
+
+    def _feed_block(self, day: int, block: int) -> list[str]:
+        """The lines of one block of workers, drawn from the block's own seeded generator."""
+        draws = random.Random(f"{self.seed}:{block}").random  # noqa: S311 (made-up data, not secrets)
+        letter = self.PASSPORT_LETTERS[self.seed % len(self.PASSPORT_LETTERS)]
+        statuses = [status.value for status in self.FEED_ROUND]
+        fraction, rounds = self.changed_fraction, len(statuses)
+        first = block * self.FEED_BLOCK
+        lines = []
+        for index in range(first, min(first + self.FEED_BLOCK, self.feed_size)):
+            phase, start = draws(), draws()
+            step, since = _feed_step(day, fraction, phase)
+            status = statuses[(int(start * rounds) + step) % rounds]
+            lines.append(f"{letter}{index:08d},{_iqama(index, self.seed)},{status},{_iso_date(since)}")
+        return lines
 
 
 class FakeCommerceGateway(CommerceGateway):

@@ -18,6 +18,7 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Generator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -46,6 +47,7 @@ from .interfaces import (
 
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+FEED_LINE_MAX_BYTES = 64 * 1024  # a longer line arrives in pieces, each then refused as a malformed row
 
 
 def _segment(value: str) -> str:
@@ -71,7 +73,24 @@ class JsonClient:
         self.token = config.get("token") or ""
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-        headers = {"Accept": "application/json"}
+        with self.open(method, path, payload) as response:
+            body = self.guard(response.read)
+        try:
+            return json.loads(body, parse_float=Decimal)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise MalformedReply(f"{self.name}: the answer is not JSON") from None
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        accept: str = "application/json",
+    ) -> http.client.HTTPResponse:
+        """Send the request and return the response once its status says it succeeded; the caller
+        reads the body (through `guard`, which maps failures the same way) and closes the response."""
+        headers = {"Accept": accept}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data = None
@@ -80,9 +99,12 @@ class JsonClient:
             data = json.dumps(payload).encode()
         # The scheme is https (or http to this machine): checked when the client was built.
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)  # noqa: S310
+        return self.guard(urllib.request.urlopen, request, timeout=settings.INTEGRATIONS_TIMEOUT_SECONDS)
+
+    def guard(self, step: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run one network step (opening, or reading the answer), its failures mapped to gateway errors."""
         try:
-            with urllib.request.urlopen(request, timeout=settings.INTEGRATIONS_TIMEOUT_SECONDS) as response:  # noqa: S310
-                body = response.read()
+            return step(*args, **kwargs)
         except urllib.error.HTTPError as exc:
             exc.close()
             retryable = exc.code >= 500 or exc.code in RETRYABLE_CLIENT_STATUSES
@@ -96,10 +118,6 @@ class JsonClient:
             raise GatewayError(f"{self.name}: could not reach the service ({reason})") from None
         except (http.client.HTTPException, OSError) as exc:
             raise GatewayError(f"{self.name}: the connection failed ({type(exc).__name__})") from None
-        try:
-            return json.loads(body, parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise MalformedReply(f"{self.name}: the answer is not JSON") from None
 
 
 class HttpGateway:
@@ -153,6 +171,38 @@ class HttpPassportsGateway(HttpGateway, PassportsGateway):
     def worker_status(self, *, passport_number: str) -> PassportStatus:
         raw = self.client.request("GET", f"/workers/{_segment(passport_number)}/status")
         return replies.parse_passport_status(raw)
+
+    def bulk_feed(self, *, run_date: dt.date, skip: int = 0) -> Generator[str, None, None]:
+        """GET /feeds/<date> answers the night's CSV file, read a line at a time as it arrives.
+
+        Every read waits at most the timeout: a stalled transfer is a GatewayTimeout, a dropped one a
+        GatewayError (detected when the service gives the length or sends chunks, as HTTP/1.1 services
+        do). Skipped lines are read and passed over (the service need not support ranges).
+        """
+        response = self.client.open("GET", f"/feeds/{run_date.isoformat()}", accept="text/csv")
+        try:
+            replies.parse_feed_header(self._next_line(response))
+        except BaseException:
+            response.close()
+            raise
+        return self._lines(response, skip)
+
+    def _next_line(self, response: http.client.HTTPResponse) -> str | None:
+        raw = self.client.guard(response.readline, FEED_LINE_MAX_BYTES)
+        if not raw:
+            return None
+        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+    def _lines(self, response: http.client.HTTPResponse, skip: int) -> Generator[str, None, None]:
+        with response:
+            for _ in range(skip):
+                if self._next_line(response) is None:
+                    break
+            else:
+                while (line := self._next_line(response)) is not None:
+                    yield line
+            if response.length:  # the connection closed before the length the service announced
+                raise GatewayError(f"{self.name}: the feed was cut off before its end")
 
 
 class HttpCommerceGateway(HttpGateway, CommerceGateway):

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
+from collections.abc import Generator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -143,6 +144,18 @@ class PassportsGateway(ABC):
     @abstractmethod
     def worker_status(self, *, passport_number: str) -> PassportStatus:
         """The worker's travel status and the day it took effect."""
+
+    @abstractmethod
+    def bulk_feed(self, *, run_date: dt.date, skip: int = 0) -> Generator[str, None, None]:
+        """The night's file of every worker's status, as raw CSV lines, streamed (never held whole).
+
+        Each line is "passport_number,iqama_number,status,status_date" (replies.FEED_COLUMNS), without
+        its line break; the header has been read and checked already (MalformedReply if it is wrong).
+        `skip` leaves out the first lines, for a reader resuming where it stopped. The service is
+        reached, and a timeout, an outage or a wrong header raised, when this is called; a connection
+        lost later raises GatewayError (or GatewayTimeout) from the iteration. Close the generator to
+        stop early.
+        """
 
 
 @dataclass(frozen=True)

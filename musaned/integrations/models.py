@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +31,10 @@ class GatewayCall(models.Model):
         verbose_name = _("outside-system call")
         verbose_name_plural = _("outside-system calls")
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["gateway", "outcome", "started_at"])]
+        indexes = [
+            models.Index(fields=["gateway", "outcome", "started_at"]),
+            models.Index(fields=["gateway", "started_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.gateway}.{self.operation} {self.outcome}"
@@ -87,3 +92,120 @@ class FakeBill(models.Model):
             "paid_at": self.paid_at.isoformat(),
             "payment_ref": self.payment_ref,
         }
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed", _("Working")
+    OPEN = "open", _("Down: calls are held back")
+    HALF_OPEN = "half_open", _("Being tried again")
+
+
+class GatewayCircuit(models.Model):
+    """Whether calls to one outside system go through: shared by every web and worker process.
+
+    No row means closed with no failures: rows appear on the first failure. See resilience.py.
+    """
+
+    gateway = models.CharField(
+        _("outside system"), max_length=20, unique=True, choices=[(key, key) for key in GATEWAYS]
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("down since"), null=True, blank=True)
+    retry_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=GatewayCall.ERROR_MAX_LENGTH, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("outside-system circuit")
+        verbose_name_plural = _("outside-system circuits")
+        ordering = ["gateway"]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}: {self.state}"
+
+
+class DeadlinePause(models.Model):
+    """A time while an outside system was down: deadlines that depend on it do not run meanwhile.
+
+    Opened when the system's circuit opens (from its first failure in a row), closed when it works
+    again. `ended_at` is empty while the outage lasts. See musaned/deadlines.py.
+    """
+
+    gateway = models.CharField(_("outside system"), max_length=20, choices=[(key, key) for key in GATEWAYS])
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline pause")
+        verbose_name_plural = _("deadline pauses")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["gateway", "started_at"])]
+        constraints = [
+            # At most one pause of a system is running at a time.
+            models.UniqueConstraint(
+                fields=["gateway"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_running_pause_per_gateway",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.started_at:%Y-%m-%d %H:%M} → {self.ended_at or '…'}"
+
+
+class DeadLetterState(models.TextChoices):
+    OPEN = "open", _("Waiting for a person")
+    RETRIED = "retried", _("Sent again")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class DeadLetter(models.Model):
+    """A background task that gave up: its retries ran out, or it failed in a way retrying cannot fix.
+
+    Kept with everything needed to run it again (tasks are idempotent) until someone in the back
+    office sends it again or discards it. A task that fails again after being sent again gets a new
+    row.
+    """
+
+    TEXT_MAX_LENGTH = 2000
+
+    task_name = models.CharField(_("task"), max_length=200, db_index=True)
+    task_id = models.CharField(_("task id"), max_length=64, db_index=True)
+    args = models.JSONField(_("arguments"), default=list, encoder=DjangoJSONEncoder)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, encoder=DjangoJSONEncoder)
+    exception_type = models.CharField(_("error type"), max_length=200)
+    exception_text = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    first_failed_at = models.DateTimeField(_("first failed at"))
+    last_failed_at = models.DateTimeField(_("last failed at"), db_index=True)
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=DeadLetterState.choices,
+        default=DeadLetterState.OPEN,
+        db_index=True,
+    )
+    resolved_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    retry_task_id = models.CharField(_("new task id"), max_length=64, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+        ordering = ["-last_failed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} [{self.task_id}]"

@@ -169,3 +169,20 @@ def parse_activation(raw: Any) -> str:
 
 def parse_policy(raw: Any) -> str:
     return Reply("insurer", raw).text("policy_number")
+
+
+# The passports service's nightly feed: CSV lines under this header, one worker a line.
+FEED_COLUMNS = ("passport_number", "iqama_number", "status", "status_date")
+
+
+def parse_feed_header(line: Any) -> None:
+    """The first line of a bulk feed must name the columns the platform reads, in that order.
+
+    A feed whose header is missing or different is refused whole: its rows cannot be trusted to mean
+    what the columns say.
+    """
+    if not isinstance(line, str):
+        raise MalformedReply("passports: the feed has no header line")
+    columns = tuple(column.strip().lower() for column in line.lstrip("\ufeff").strip().split(","))
+    if columns != FEED_COLUMNS:
+        raise MalformedReply("passports: the feed's header is not " + ",".join(FEED_COLUMNS))

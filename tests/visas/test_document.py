@@ -60,6 +60,7 @@ def test_the_visa_pdf_holds_the_number_and_the_arabic_text(issued, household):
     assert document.sha256 and document.size == document.pdf.size
 
 
+@pytest.mark.usefixtures("quick_pdfs")
 def test_the_visa_is_stored_once_per_version(issued):
     visa_render_document.delay(issued.pk)
     visa_render_document.delay(issued.pk)
@@ -67,6 +68,7 @@ def test_the_visa_is_stored_once_per_version(issued):
     assert Document.objects.filter(kind="visa", subject_id=str(issued.pk)).count() == 1
 
 
+@pytest.mark.usefixtures("quick_pdfs")  # the page reads the stored statement, not the PDF
 def test_the_verification_page_of_a_valid_visa_shows_only_what_it_states(client, issued, household):
     document = visa_document(issued)
     client.cookies["django_language"] = "en"
@@ -79,6 +81,7 @@ def test_the_verification_page_of_a_valid_visa_shows_only_what_it_states(client,
         assert private not in page
 
 
+@pytest.mark.usefixtures("quick_pdfs")  # the page reads the stored statement, not the PDF
 def test_the_verification_page_of_a_cancelled_visa_says_so(
     client, issued, household, django_capture_on_commit_callbacks
 ):
@@ -93,6 +96,7 @@ def test_the_verification_page_of_a_cancelled_visa_says_so(
     assert issued.number in page  # what the paper states, and that it no longer holds
 
 
+@pytest.mark.usefixtures("quick_pdfs")  # the page reads the stored statement, not the PDF
 def test_an_expired_visa_says_so(client, issued):
     document = visa_document(issued)
     services.visa_expire_due(today=issued.valid_until + timezone.timedelta(days=1))
@@ -103,6 +107,7 @@ def test_an_expired_visa_says_so(client, issued):
     assert '<span class="status bad">Expired</span>' in page and fresh(issued).state == "expired"
 
 
+@pytest.mark.usefixtures("quick_pdfs")  # the page reads the stored statement, not the PDF
 def test_codes_cannot_be_guessed(client, issued):
     document = visa_document(issued)
 
