@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from viewflow.workflow.models import Process
 
 from musaned.storage import private_storage
 
@@ -309,6 +310,11 @@ class RecruitmentRequest(ConcurrentTransitionMixin, models.Model):
     def worker_declined(self) -> None:
         """The worker declined (or let the deadline pass): back to the offers."""
 
+    @transition(field=state, source=RequestState.OFFERS_SENT, target=RequestState.AWAITING_OFFERS)
+    def ask_new_offers(self, *, answer_due_at) -> None:
+        """The household turned every offer down: the same office answers again by a new deadline."""
+        self.answer_due_at = answer_due_at
+
     @transition(field=state, source=RequestState.AWAITING_WORKER, target=RequestState.AWAITING_PAYMENT)
     def worker_accepted(self) -> None:
         """The worker accepted; the household pays next."""
@@ -445,6 +451,7 @@ class Contract(models.Model):
     handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
     guarantee_ends_on = models.DateField(_("guarantee ends"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    worker_decline_reason = models.CharField(_("why the worker declined"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("contract")
@@ -457,6 +464,12 @@ class Contract(models.Model):
     @property
     def live(self) -> bool:
         return self.worker_declined_at is None
+
+    def document_status(self, document) -> tuple[bool, str]:
+        """What the public check of the printed contract says (asked by musaned.documents)."""
+        from .contracts import contract_document_status
+
+        return contract_document_status(contract=self)
 
 
 class MilestoneKind(models.TextChoices):
@@ -619,6 +632,11 @@ class Sanction(models.Model):
     ends_on = models.DateField(_("until"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_reason = models.TextField(_("why it was lifted"), blank=True)
 
     class Meta:
         ordering = ["-starts_on", "-id"]
@@ -649,6 +667,12 @@ class ContractTemplate(models.Model):
     body = models.TextField(_("contract text (template)"))
     active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    labels = models.JSONField(
+        _("words of the worker's page and text message"),
+        default=dict,
+        blank=True,
+        help_text=_("Translations of the worker's page, by key; a missing key is shown in English."),
+    )
 
     class Meta:
         verbose_name = _("contract template")
@@ -657,3 +681,53 @@ class ContractTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.language_name
+
+
+class RecruitmentProcess(Process):
+    """The process of one recruitment request (see flows.py); the request itself is the artifact."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("recruitment process")
+        verbose_name_plural = _("recruitment processes")
+
+    @property
+    def request(self) -> RecruitmentRequest | None:
+        """The request as stored now: the flow's gates must see what the services just wrote."""
+        return (
+            RecruitmentRequest.objects.select_related("office", "visa", "household")
+            .filter(pk=self.artifact_object_id)
+            .first()
+        )
+
+
+# --- Delivery deadlines ----------------------------------------------------------------------------
+
+
+class DeadlineAlertKind(models.TextChoices):
+    DELIVERY = "delivery", _("Delivery due")
+    HARD_LIMIT = "hard_limit", _("Last day before the contract is void")
+    LATE = "late", _("Delivery late")
+    HANDOVER_LATE = "handover_late", _("Hand-over late")
+    GUARANTEE = "guarantee", _("Guarantee ends")
+
+
+class DeadlineAlert(models.Model):
+    """An alert sent about one deadline of one case, kept so that each goes out once, whatever reruns."""
+
+    request = models.ForeignKey(RecruitmentRequest, on_delete=models.CASCADE, related_name="deadline_alerts")
+    kind = models.CharField(max_length=16, choices=DeadlineAlertKind.choices)
+    due_on = models.DateField()
+    days_before = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "due_on", "days_before"], name="one_alert_per_deadline_and_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.kind} {self.due_on} -{self.days_before}"

@@ -134,6 +134,8 @@ class OfficeFactory(factory.django.DjangoModelFactory):
     city = "الرياض"
     phone = "+966112345678"
     email = factory.Sequence(lambda n: f"office{n}@example.sa")
+    cr_valid_until = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=365))
+    cr_checked_at = factory.LazyFunction(timezone.now)
 
 
 class OfficeMembershipFactory(factory.django.DjangoModelFactory):
@@ -145,3 +147,60 @@ class OfficeMembershipFactory(factory.django.DjangoModelFactory):
     office = factory.SubFactory(OfficeFactory)
     user = factory.SubFactory(UserFactory, roles=[Role.OFFICE_MANAGER])
     role = "manager"
+
+
+# --- offices: price lists, worker CVs, sanctions ---------------------------------------------------
+
+
+def _seeded_country(code: str = "PH") -> Country:
+    return Country.objects.get(code=code)
+
+
+def _seeded_occupation(code: str = "housemaid") -> Occupation:
+    return Occupation.objects.get(code=code)
+
+
+class PriceListEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "recruitment.PriceListEntry"
+
+    office = factory.SubFactory(OfficeFactory)
+    nationality = factory.LazyFunction(_seeded_country)
+    occupation = factory.LazyFunction(_seeded_occupation)
+    price = 12000
+    delivery_days = 60
+
+
+class WorkerCVFactory(factory.django.DjangoModelFactory):
+    """An available CV within the 2024 rules: passport valid for years, salary at the Philippine minimum."""
+
+    class Meta:
+        model = "recruitment.WorkerCV"
+
+    office = factory.SubFactory(OfficeFactory)
+    name = factory.Sequence(lambda n: f"Maria Cruz {n}")
+    nationality = factory.LazyFunction(_seeded_country)
+    occupation = factory.LazyFunction(_seeded_occupation)
+    gender = "female"
+    date_of_birth = dt.date(1994, 6, 15)
+    religion = "christian"
+    marital_status = "single"
+    languages = "English, Tagalog"
+    experience_years = 3
+    passport_number = factory.Sequence(lambda n: f"P{n:07d}A")
+    passport_expiry = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=5 * 365))
+    monthly_salary = 1500
+    language = "tl"
+
+
+class SanctionFactory(factory.django.DjangoModelFactory):
+    """A suspension in force from today, with no end."""
+
+    class Meta:
+        model = "recruitment.Sanction"
+
+    office = factory.SubFactory(OfficeFactory)
+    kind = "suspension"
+    reason = "Did not answer complaints."
+    starts_on = factory.LazyFunction(timezone.localdate)
+    decided_by = factory.SubFactory(UserFactory, roles=[Role.LICENSING])

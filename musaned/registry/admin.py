@@ -61,7 +61,7 @@ class FeedRunAdmin(ReadOnlyAdmin):
 @admin.register(FeedRejectedRow)
 class FeedRejectedRowAdmin(ReadOnlyAdmin):
     list_display = ["line_number", "run", "reason", "raw"]
-    list_filter = ["reason", "run"]
+    list_filter = ["reason", "run__run_date"]
     list_select_related = ["run"]
     search_fields = ["raw"]
 

@@ -192,18 +192,19 @@ def _announce(events: list[Event], run_id: int) -> None:
 
 def _run_complete(*, run: FeedRun) -> FeedRun:
     with transaction.atomic():
-        FeedRun.objects.filter(pk=run.pk, state=FeedState.RUNNING).update(
+        completed = FeedRun.objects.filter(pk=run.pk, state=FeedState.RUNNING).update(
             state=FeedState.COMPLETED, finished_at=timezone.now()
         )
         run.refresh_from_db()
-        audit_record(
-            action="registry.feed_completed",
-            actor=None,
-            target=run,
-            from_state=FeedState.RUNNING,
-            to_state=run.state,
-            changes={name: getattr(run, name) for name in COUNTS},
-        )
+        if completed:
+            audit_record(
+                action="registry.feed_completed",
+                actor=None,
+                target=run,
+                from_state=FeedState.RUNNING,
+                to_state=FeedState.COMPLETED,
+                changes={name: getattr(run, name) for name in COUNTS},
+            )
     log.info("feed of %s: %s", run.run_date, ", ".join(f"{name} {getattr(run, name)}" for name in COUNTS))
     return run
 

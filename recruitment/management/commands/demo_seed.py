@@ -29,6 +29,7 @@ from musaned.accounts.models import User
 from musaned.accounts.roles import Role
 from musaned.policy.models import Residency
 from recruitment.models import Office, OfficeMembership, OfficeRole
+from recruitment.offices_tasks import office_check_commercial_registration
 
 DEMO_PASSWORD = "Musaned-Demo-2026!"
 DEMO_TOTP_SECRET = "MUSANEDDEMOTOTPSECRETKEY23456777"
@@ -190,6 +191,7 @@ class Command(BaseCommand):
                 "active": True,
             },
         )
+        office_check_commercial_registration.apply(kwargs={"office_id": office.pk})  # confirms the CR
         for spec, role in ((OFFICE_MANAGER, OfficeRole.MANAGER), (OFFICE_STAFF, OfficeRole.STAFF)):
             OfficeMembership.objects.update_or_create(
                 user=User.objects.get(email=spec.email), defaults={"office": office, "role": role}

@@ -1,0 +1,33 @@
+"""What the recruitment stage does when billing reports on a bill or refund whose subject is a contract."""
+
+from django.dispatch import receiver
+
+from musaned.billing.signals import bill_expired, bill_paid, refund_completed
+
+from . import delivery
+from .models import Contract
+
+
+def _contract_of(bill) -> Contract | None:
+    if bill.subject_type.model_class() is not Contract:
+        return None
+    return Contract.objects.select_related("request").filter(pk=bill.subject_id).first()
+
+
+@receiver(bill_paid, dispatch_uid="recruitment.bill_paid")
+def hold_payment_in_trust(sender, bill, **kwargs) -> None:
+    contract = _contract_of(bill)
+    if contract is not None:
+        delivery.contract_record_payment(contract=contract)
+
+
+@receiver(bill_expired, dispatch_uid="recruitment.bill_expired")
+def tell_of_lapsed_bill(sender, bill, **kwargs) -> None:
+    if _contract_of(bill) is not None:
+        delivery.contract_record_bill_expiry(bill=bill)
+
+
+@receiver(refund_completed, dispatch_uid="recruitment.refund_completed")
+def tell_of_refund(sender, refund, **kwargs) -> None:
+    if _contract_of(refund.bill) is not None:
+        delivery.contract_record_refund(refund=refund)
