@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -249,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-complaints": {
         "task": "recruitment.complaints_tasks.escalate_overdue_complaints",
         "schedule": timedelta(hours=1),
+    },
+    "passports-feed-nightly": {"task": "musaned.registry.tasks.feed_nightly", "schedule": crontab(hour=2, minute=0)},
+    "check-commercial-registrations": {
+        "task": "recruitment.offices_tasks.offices_check_commercial_registrations",
+        "schedule": crontab(hour=3, minute=0),
     },
     "probe-workers": {"task": "ops.probe", "schedule": timedelta(minutes=1)},
 }
