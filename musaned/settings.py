@@ -240,21 +240,50 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
     },
     "reconcile-bills": {"task": "musaned.billing.tasks.reconcile_bills", "schedule": timedelta(minutes=10)},
-    "expire-overdue-bills": {"task": "musaned.billing.tasks.expire_overdue_bills", "schedule": timedelta(minutes=5)},
+    "expire-overdue-bills": {
+        "task": "musaned.billing.tasks.expire_overdue_bills",
+        "schedule": timedelta(minutes=5),
+    },
     "recheck-pending-identities": {
         "task": "households.tasks.recheck_pending_identities",
         "schedule": timedelta(minutes=30),
     },
     "expire-visas": {"task": "visas.tasks.visa_expire_due", "schedule": timedelta(hours=6)},
-    "fire-workflow-timers": {"task": "musaned.workflow.fire_workflow_timers", "schedule": timedelta(minutes=1)},
+    "fire-workflow-timers": {
+        "task": "musaned.workflow.fire_workflow_timers",
+        "schedule": timedelta(minutes=1),
+    },
     "escalate-overdue-complaints": {
         "task": "recruitment.complaints_tasks.escalate_overdue_complaints",
         "schedule": timedelta(hours=1),
     },
-    "passports-feed-nightly": {"task": "musaned.registry.tasks.feed_nightly", "schedule": crontab(hour=2, minute=0)},
+    "passports-feed-nightly": {
+        "task": "musaned.registry.tasks.feed_nightly",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "check-commercial-registrations": {
         "task": "recruitment.offices_tasks.offices_check_commercial_registrations",
         "schedule": crontab(hour=3, minute=0),
+    },
+    "recruitment-requests-sweep": {
+        "task": "recruitment.requests_tasks.requests_sweep",
+        "schedule": timedelta(minutes=15),
+    },
+    "delivery-deadlines": {
+        "task": "recruitment.delivery_tasks.delivery_deadlines_run",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "delivery-arrivals-poll": {
+        "task": "recruitment.delivery_tasks.delivery_arrivals_poll",
+        "schedule": timedelta(hours=1),
+    },
+    "delivery-handovers-overdue": {
+        "task": "recruitment.delivery_tasks.delivery_handovers_overdue_run",
+        "schedule": timedelta(hours=1),
+    },
+    "delivery-guarantees-close": {
+        "task": "recruitment.delivery_tasks.delivery_guarantees_close_run",
+        "schedule": crontab(hour=4, minute=0),
     },
     "probe-workers": {"task": "ops.probe", "schedule": timedelta(minutes=1)},
 }

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from pypdf import PdfReader
 
 from musaned.accounts.actor import Actor
@@ -172,7 +173,7 @@ def test_the_ministry_adds_a_language_in_the_admin(chosen):
 def test_a_template_reaching_beyond_its_placeholders_is_refused(body, message):
     admin = UserFactory(is_staff=True, is_superuser=True)
     template = ContractTemplate(language="sw", language_name="Kiswahili", body=body)
-    with pytest.raises(ValidationError, match=message):
+    with translation.override("en"), pytest.raises(ValidationError, match=message):
         contracts.contract_template_save(actor=Actor.direct(admin), template=template)
     assert not ContractTemplate.objects.filter(language="sw").exists()
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from musaned.accounts.actor import Actor
 from musaned.notifications.models import Message, Notification
@@ -139,7 +139,7 @@ def test_an_office_may_offer_only_the_named_worker(steps):
     steps.choose_office(family, request, office)
     other_worker = office.cvs.get()
 
-    with pytest.raises(ValidationError, match="offer exactly that worker"):
+    with translation.override("en"), pytest.raises(ValidationError, match="offer exactly that worker"):
         offer_send(actor=Actor.direct(staff), request=fresh(request), cv=other_worker)
     assert not Offer.objects.exists() and fresh(request).state == RequestState.AWAITING_OFFERS
 
