@@ -122,29 +122,29 @@ class RuleSet(models.Model):
         default=Decimal("10.00"),
     )
 
-    # xgettext:no-python-format
     cancel_fee_percent_paid = models.DecimalField(
+        # xgettext:no-python-format
         _("household cancels after paying, before any step (% of contract)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("5.00"),
     )
-    # xgettext:no-python-format
     cancel_fee_percent_in_process = models.DecimalField(
+        # xgettext:no-python-format
         _("household cancels after the foreign-ministry authorisation (% of contract)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("10.00"),
     )
-    # xgettext:no-python-format
     cancel_fee_percent_stamped = models.DecimalField(
+        # xgettext:no-python-format
         _("household cancels after embassy stamping (% of contract)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("15.00"),
     )
-    # xgettext:no-python-format
     trust_release_percent_on_arrival = models.DecimalField(
+        # xgettext:no-python-format
         _("released to the office on hand-over (% of contract; the rest after the guarantee)"),
         max_digits=5,
         decimal_places=2,
