@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from musaned.accounts.actor import Actor
 from musaned.accounts.roles import Role
@@ -61,11 +61,13 @@ def test_two_officers_deciding_at_once_leave_one_decision():
     first, second = officer(Role.COMPLAINTS), officer(Role.SUPERVISORS)
 
     def decide(user, decision, **extra):
-        return lambda: (
-            complaint_decide(
-                actor=Actor.direct(user), complaint=complaint, decision=decision, note="Decided.", **extra
-            ).decision
-        )
+        def run():
+            with translation.override("en"):  # a thread starts in the default language
+                return complaint_decide(
+                    actor=Actor.direct(user), complaint=complaint, decision=decision, note="Decided.", **extra
+                ).decision
+
+        return run
 
     results, errors = at_once(decide(first, "warning"), decide(second, "suspension", suspension_days=30))
 

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 
 from musaned.accounts.actor import Actor
 from recruitment import requests as services
@@ -62,8 +63,8 @@ def test_two_tabs_choosing_two_workers_at_once_make_one_contract(offered):
     family, request, offers = offered
 
     results, errors = twice_at_once(
-        lambda: services.offer_select(actor=family, request=request, offer=offers[0]),
-        lambda: services.offer_select(actor=family, request=request, offer=offers[1]),
+        in_english(lambda: services.offer_select(actor=family, request=request, offer=offers[0])),
+        in_english(lambda: services.offer_select(actor=family, request=request, offer=offers[1])),
     )
 
     assert len(results) == 1 and len(errors) == 1
@@ -86,3 +87,13 @@ def test_a_double_click_on_the_same_worker_makes_one_contract(offered):
 
     assert errors == [] and results[0] == results[1] == Contract.objects.get()
     assert fresh(request).state == RequestState.AWAITING_WORKER
+
+
+def in_english(call):
+    """A thread starts in the default language (Arabic); these assertions read the English wording."""
+
+    def run():
+        with translation.override("en"):
+            return call()
+
+    return run
