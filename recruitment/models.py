@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from viewflow.workflow.models import Process
 
+from households.models import MaritalStatus
 from musaned.storage import private_storage
 
 from .validators import validate_cr_number
@@ -136,13 +137,6 @@ class Religion(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class WorkerMaritalStatus(models.TextChoices):
-    SINGLE = "single", _("Single")
-    MARRIED = "married", _("Married")
-    DIVORCED = "divorced", _("Divorced")
-    WIDOWED = "widowed", _("Widowed")
-
-
 def cv_photo_upload_to(instance: "WorkerCV", filename: str) -> str:
     import uuid
 
@@ -165,7 +159,7 @@ class WorkerCV(models.Model):
     )
     date_of_birth = models.DateField(_("date of birth"))
     religion = models.CharField(_("religion"), max_length=10, choices=Religion.choices)
-    marital_status = models.CharField(_("marital status"), max_length=10, choices=WorkerMaritalStatus.choices)
+    marital_status = models.CharField(_("marital status"), max_length=10, choices=MaritalStatus.choices)
     languages = models.CharField(_("languages spoken"), max_length=200)
     experience_years = models.PositiveSmallIntegerField(_("years of experience"), default=0)
     skills = models.TextField(_("skills"), blank=True)

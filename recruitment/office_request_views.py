@@ -36,6 +36,7 @@ from viewflow.workflow.flow.views import (
 )
 from viewflow.workflow.models import Task
 
+from households.models import MaritalStatus
 from musaned.policy.services import NoRulesInForce, rules_in_force
 
 from . import requests as services
@@ -47,7 +48,6 @@ from .models import (
     Religion,
     RequestMode,
     WorkerCV,
-    WorkerMaritalStatus,
 )
 from .selectors import membership_of
 
@@ -292,9 +292,7 @@ class NamedWorkerForm(forms.Form):
         label=gettext_lazy("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
     religion = forms.ChoiceField(label=gettext_lazy("Religion"), choices=Religion.choices)
-    marital_status = forms.ChoiceField(
-        label=gettext_lazy("Marital status"), choices=WorkerMaritalStatus.choices
-    )
+    marital_status = forms.ChoiceField(label=gettext_lazy("Marital status"), choices=MaritalStatus.choices)
     languages = forms.CharField(label=gettext_lazy("Languages spoken"), max_length=200)
     experience_years = forms.IntegerField(
         label=gettext_lazy("Years of experience"), min_value=0, max_value=60
