@@ -2,8 +2,7 @@
 
 Any rejection rejects the application, otherwise any referral sends it to an officer, otherwise it is
 approved. Each rule's figures are kept with its finding, so a decision can be read and reproduced
-later. Figures come from the application's rule set; the one exception is INCOME_TOLERANCE, which
-the rule set does not hold yet (it belongs there as a dated figure like the others).
+later. Every figure comes from the application's rule set.
 """
 
 from __future__ import annotations
@@ -25,9 +24,6 @@ from musaned.policy.money import format_amount
 
 from .models import FindingVerdict, RejectionReason, ReviewFinding, Visa, VisaKind
 from .selectors import counting_without
-
-# The stated monthly salary may differ from the declared income by this share before a person looks.
-INCOME_TOLERANCE = Decimal("0.10")
 
 APPROVE, REJECT, REFER = "approve", "reject", "refer"
 
@@ -87,12 +83,13 @@ def check_compatriot(visa: Visa) -> Finding:
 def check_income_match(visa: Visa) -> Finding:
     """The stated monthly salary must match the income the household declared (and proved)."""
     declared = visa.household.monthly_income
+    tolerance = visa.rule_set.visa_income_tolerance
     params = {
         "stated": _money(visa.stated_income),
         "declared": _money(declared),
-        "tolerance": str(INCOME_TOLERANCE),
+        "tolerance": f"{tolerance:.2f}",
     }
-    if not declared or abs(visa.stated_income - declared) > declared * INCOME_TOLERANCE:
+    if not declared or abs(visa.stated_income - declared) > declared * tolerance:
         return Finding("income_match", FindingVerdict.REFER, params)
     return Finding("income_match", FindingVerdict.PASS, params)
 

@@ -76,6 +76,12 @@ class RuleSet(models.Model):
         _("registered disability exempts from the visa fee"), default=True
     )
     visa_validity_days = models.PositiveIntegerField(_("visa validity (days)"), default=730)
+    visa_income_tolerance = models.DecimalField(
+        _("stated income may differ from the declared income by this share before an officer looks"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.100"),
+    )
     visa_decision_hours = models.PositiveSmallIntegerField(_("visa decision due within (hours)"), default=24)
     visa_cancel_max_age_days = models.PositiveIntegerField(
         _("visa cancellable until (days old)"), default=730
