@@ -778,10 +778,17 @@ def arrival_check_passports(*, request_id: int) -> bool:
     status = gateway("passports").worker_status(passport_number=contract.cv.passport_number)
     if status.status != TravelStatus.ARRIVED:
         return False
+    return arrival_from_passports(contract=contract, on=status.date)
+
+
+def arrival_from_passports(*, contract: Contract, on: dt.date | None) -> bool:
+    """Record an arrival the passports service reported, by the per-case check or the nightly feed.
+
+    The arrival day is the one the service gives; the moment, its start (today's: now)."""
     now = timezone.now()
     at = now
-    if status.date is not None and status.date < timezone.localdate(now):
-        at = timezone.make_aware(dt.datetime.combine(status.date, dt.time.min))
+    if on is not None and on < timezone.localdate(now):
+        at = timezone.make_aware(dt.datetime.combine(on, dt.time.min))
     try:
         arrival_record(request=contract.request, at=at, source="passports")
     except ValidationError:

@@ -1,11 +1,13 @@
-"""What the recruitment stage does when billing reports on a bill or refund whose subject is a contract."""
+"""What the recruitment stage does when billing reports on a contract's bill or refund, and when the
+nightly passports feed reports that a worker the office is bringing has arrived."""
 
 from django.dispatch import receiver
 
 from musaned.billing.signals import bill_expired, bill_paid, refund_completed
+from musaned.registry.signals import worker_arrived
 
 from . import delivery
-from .models import Contract
+from .models import Contract, RequestState
 
 
 def _contract_of(bill) -> Contract | None:
@@ -31,3 +33,14 @@ def tell_of_lapsed_bill(sender, bill, **kwargs) -> None:
 def tell_of_refund(sender, refund, **kwargs) -> None:
     if _contract_of(refund.bill) is not None:
         delivery.contract_record_refund(refund=refund)
+
+
+@receiver(worker_arrived, dispatch_uid="recruitment.worker_arrived")
+def advance_case_on_arrival(sender, passport_number, status_date, **kwargs) -> None:
+    contracts = Contract.objects.filter(
+        cv__passport_number=passport_number,
+        worker_declined_at__isnull=True,
+        request__state=RequestState.IN_PROCESS,
+    ).select_related("cv", "request")
+    for contract in contracts:
+        delivery.arrival_from_passports(contract=contract, on=status_date)

@@ -143,3 +143,25 @@ def test_an_arrival_in_the_future_or_before_payment_is_refused(django_capture_on
         delivery.arrival_record(
             request=case.fresh(), at=timezone.now() - dt.timedelta(days=5), source="passports"
         )
+
+
+def test_the_nightly_passports_feed_advances_the_case_it_names(django_capture_on_commit_callbacks):
+    from musaned.registry.models import WorkerRecord
+    from musaned.registry.signals import worker_arrived
+
+    waiting = paid_case(django_capture_on_commit_callbacks)
+    arriving = paid_case(django_capture_on_commit_callbacks, passport=ARRIVED_PASSPORT)
+    today = timezone.localdate()  # the case was paid today: the arrival cannot be earlier
+
+    worker_arrived.send(
+        sender=WorkerRecord,
+        passport_number=arriving.fresh_contract().cv.passport_number,
+        iqama_number="",
+        status_date=today,
+        previous_status="abroad",
+        run_id=1,
+    )
+
+    assert waiting.fresh().state == RequestState.IN_PROCESS
+    assert arriving.fresh().state == RequestState.ARRIVED
+    assert timezone.localdate(arriving.fresh_contract().arrived_at) == today
