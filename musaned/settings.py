@@ -241,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "musaned.notifications.tasks.requeue_stale_messages",
         "schedule": timedelta(minutes=15),
     },
+    "release-held-messages": {
+        "task": "musaned.notifications.tasks.release_held_messages",
+        "schedule": timedelta(minutes=1),
+    },
     "reconcile-bills": {"task": "musaned.billing.tasks.reconcile_bills", "schedule": timedelta(minutes=10)},
     "expire-overdue-bills": {
         "task": "musaned.billing.tasks.expire_overdue_bills",
@@ -286,6 +290,10 @@ CELERY_BEAT_SCHEDULE = {
     "delivery-guarantees-close": {
         "task": "recruitment.delivery_tasks.delivery_guarantees_close_run",
         "schedule": crontab(hour=4, minute=0),
+    },
+    "office-daily-digest": {
+        "task": "recruitment.digest_tasks.office_digests_send_today",
+        "schedule": crontab(hour=6, minute=30),  # CELERY_TIMEZONE: Riyadh time
     },
     "probe-workers": {"task": "ops.probe", "schedule": timedelta(minutes=1)},
 }

@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from musaned.accounts.actor import Actor
 
 from .contracts import contract_template_errors, contract_template_save
-from .models import ContractTemplate, Office, OfficeMembership, OfficeRole, PriceListEntry, Sanction, WorkerCV
+from .models import (
+    ContractTemplate,
+    Office,
+    OfficeDigest,
+    OfficeMembership,
+    OfficeRole,
+    PriceListEntry,
+    Sanction,
+    WorkerCV,
+)
 from .offices_tasks import office_check_commercial_registration
 from .services import office_member_invite, office_save
 
@@ -194,3 +203,16 @@ class ContractTemplateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # printed contracts name their language; switch it off instead
+
+
+@admin.register(OfficeDigest)
+class OfficeDigestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The morning digests sent to offices, with what each said; written only by the daily task."""
+
+    list_display = ["day", "office", "sent_at"]
+    list_filter = ["day"]
+    date_hierarchy = "day"
+    search_fields = ["office__name_en", "office__name_ar", "office__cr_number"]
+    list_select_related = ["office"]
+    fields = ["office", "day", "sent_at", "summary"]
+    readonly_fields = fields

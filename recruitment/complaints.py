@@ -68,14 +68,6 @@ E164 = re.compile(r"\+[1-9]\d{7,14}")
 WORKER_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
-# What the SMS to a worker says; the link to her complaints page follows.
-WORKER_SMS = {
-    "answered": gettext_lazy("The office answered your complaint. Read it here:"),
-    "escalated": gettext_lazy("Your complaint is now with the ministry. Follow it here:"),
-    "decided": gettext_lazy("The ministry decided on your complaint. Read the decision here:"),
-}
-
-
 class ComplaintDecision(models.TextChoices):
     REFUND = "refund", gettext_lazy("Refund to the household")
     WARNING = "warning", gettext_lazy("Warning to the office")
@@ -223,23 +215,22 @@ def _notify(recipients: Sequence[User], event: str, url: str, **context: Any) ->
 
 
 def _text_worker(contract: Contract, event: str) -> None:
-    """An SMS to the worker with the link to her complaints page, in the worker page's language."""
+    """An SMS to the worker with the link to her complaints page, in her own language (or English)."""
     phone = worker_phone(contract)
     if not phone:
         return
     link = settings.SITE_URL.rstrip("/") + reverse("complaints:worker", args=[contract.worker_token])
-    with translation.override(worker_page_language(contract)):
-        text = _("Musaned: %(message)s %(link)s") % {"message": WORKER_SMS[event], "link": link}
+    language = contract.worker_language
 
     def send() -> None:
-        from musaned.notifications.services import send_sms
+        from musaned.notifications.services import notify_worker
 
-        send_sms(to=phone, text=text)
+        notify_worker(to=phone, event=event, language=language, context={"link": link})
 
     transaction.on_commit(send, robust=True)
 
 
-def _tell_complainant(complaint: Complaint, *, event: str, worker_sms: str, **context: Any) -> None:
+def _tell_complainant(complaint: Complaint, *, event: str, worker_event: str, **context: Any) -> None:
     """The household in its inbox and by e-mail; the worker, who has no account, by SMS.
 
     A worker's complaint is filed on the contract in force, which no later step replaces, so the live
@@ -248,7 +239,7 @@ def _tell_complainant(complaint: Complaint, *, event: str, worker_sms: str, **co
     if complaint.by_worker:
         contract = live_contract(complaint.request)
         if contract is not None:
-            _text_worker(contract, worker_sms)
+            _text_worker(contract, worker_event)
         return
     _notify(
         [complaint.request.household.user],
@@ -471,7 +462,9 @@ def complaint_answer(
         to_state=complaint.state,
         changes={"answer": text},
     )
-    _tell_complainant(complaint, event="complaint_answered", worker_sms="answered", **_context(complaint))
+    _tell_complainant(
+        complaint, event="complaint_answered", worker_event="worker_complaint_answered", **_context(complaint)
+    )
     return complaint
 
 
@@ -524,7 +517,11 @@ def _escalate(complaint: Complaint, actor: Actor | None, *, now: dt.datetime, ov
         to_office=True,
     )
     _tell_complainant(
-        complaint, event="complaint_forwarded", worker_sms="escalated", **context, to_office=False
+        complaint,
+        event="complaint_forwarded",
+        worker_event="worker_complaint_escalated",
+        **context,
+        to_office=False,
     )
     return complaint
 
@@ -763,5 +760,11 @@ def complaint_decide(
         **context,
         to_office=True,
     )
-    _tell_complainant(complaint, event="complaint_decided", worker_sms="decided", **context, to_office=False)
+    _tell_complainant(
+        complaint,
+        event="complaint_decided",
+        worker_event="worker_complaint_decided",
+        **context,
+        to_office=False,
+    )
     return complaint

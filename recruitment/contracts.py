@@ -2,8 +2,8 @@
 
 The Arabic and English terms are fixed in templates/documents/contract.html. The section in the
 worker's language belongs to the ministry: one ContractTemplate per language, edited in the admin site
-without code. Its body, and the words of the worker's page and text message (`labels`), are small
-Django templates rendered in a sandbox that knows only these placeholders, all plain text:
+without code. Its body, and the words of the worker's page (`labels`), are small Django templates
+rendered in a sandbox that knows only these placeholders, all plain text:
 
     {{ worker_name }}  {{ worker_passport }}  {{ nationality }}  {{ occupation }}
     {{ employer_name }}  {{ employer_city }}  {{ office_name }}  {{ office_phone }}
@@ -11,7 +11,8 @@ Django templates rendered in a sandbox that knows only these placeholders, all p
     {{ decision_due }}  {{ contract_number }}  {{ link }}  {{ answered_on }}
 
 and only the tags {% if %} and {% comment %} and the filters upper, lower, capfirst and default.
-Nothing else (no other tags, no includes, no objects) can be reached from the text.
+Nothing else (no other tags, no includes, no objects) can be reached from the text. The text message
+that brings the worker her link is the notification event "worker_contract_link", with the same values.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from musaned.accounts.actor import Actor
 from musaned.accounts.services import audit_record, model_changes
+from musaned.notifications.services import notify_worker
 from musaned.policy.money import format_amount
 
 from .models import Contract, ContractTemplate, RequestState
@@ -60,7 +62,7 @@ PLACEHOLDERS = (
     "answered_on",
 )
 
-# The worker's page and text message; a template's `labels` may translate any of these keys.
+# The worker's page; a template's `labels` may translate any of these keys.
 DEFAULT_LABELS = {
     "page_title": gettext_lazy("Your work contract"),
     "intro": gettext_lazy(
@@ -81,10 +83,6 @@ DEFAULT_LABELS = {
     "declined": gettext_lazy("You declined this contract on {{ answered_on }}. Nothing more is needed."),
     "expired": gettext_lazy("The time to answer this contract has passed. It is no longer open."),
     "reason_too_long": gettext_lazy("Please write at most 500 characters."),
-    "sms": gettext_lazy(
-        "Musaned: {{ employer_name }} offers you a work contract as {{ occupation }}. Read it in your "
-        "language and answer by {{ decision_due }}: {{ link }}"
-    ),
 }
 LABEL_KEYS = tuple(DEFAULT_LABELS)
 
@@ -217,16 +215,17 @@ def worker_labels(contract: Contract) -> dict[str, str]:
     }
 
 
-def worker_sms_text(contract: Contract) -> str:
-    """The text message with the link, in the worker's language (plain text, never HTML-escaped)."""
-    template = template_for(contract.worker_language)
-    own = (template.labels or {}) if template is not None else {}
-    page_languages = dict(settings.LANGUAGES)
-    language = contract.worker_language if contract.worker_language in page_languages else FALLBACK_LANGUAGE
-    with translation.override(language):
-        text = str(own.get("sms") or DEFAULT_LABELS["sms"])
-    values = placeholder_values(contract)
-    return SANDBOX.from_string(text).render(Context(values, autoescape=False)).strip()
+def worker_text_contract(*, contract: Contract, phone: str) -> None:
+    """Text the worker the link to her contract, in her own language (English when it has no text in it).
+
+    The message may use every placeholder the worker-language section knows.
+    """
+    notify_worker(
+        to=phone,
+        event="worker_contract_link",
+        language=contract.worker_language,
+        context=placeholder_values(contract),
+    )
 
 
 def _both(ar: str, en: str) -> dict[str, str]:

@@ -725,3 +725,29 @@ class DeadlineAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} {self.kind} {self.due_on} -{self.days_before}"
+
+
+# --- The offices' morning digest -------------------------------------------------------------------
+
+
+class OfficeDigest(models.Model):
+    """The morning digest sent to one office on one day, kept so that it goes out once whatever reruns;
+    the summary is what the staff were told."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="digests", verbose_name=_("office")
+    )
+    day = models.DateField(_("day"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    summary = models.JSONField(_("summary"), default=dict)
+
+    class Meta:
+        verbose_name = _("office daily digest")
+        verbose_name_plural = _("office daily digests")
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "day"], name="one_digest_per_office_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.day:%Y-%m-%d}"

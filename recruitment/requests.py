@@ -32,7 +32,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from musaned.accounts.actor import Actor
 from musaned.accounts.models import DelegationScope, User
 from musaned.accounts.services import audit_record
-from musaned.notifications.services import notify, send_sms
+from musaned.notifications.services import notify
 from musaned.policy.models import RuleSet
 from musaned.policy.services import NoRulesInForce, rules_in_force
 from visas.models import Visa, VisaState
@@ -759,7 +759,7 @@ def _send_contract_to_worker(request: RecruitmentRequest, contract: Contract) ->
         request.named_worker_phone if request.mode == RequestMode.NAMED else contract.cv.phone
     )
     if phone is not None:
-        send_sms(to=phone, text=contracts.worker_sms_text(contract))
+        contracts.worker_text_contract(contract=contract, phone=phone)
         sent_to = "sms"
     else:
         _notify_office(

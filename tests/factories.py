@@ -5,6 +5,7 @@ import hashlib
 import random
 
 import factory
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -56,6 +57,12 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.get_or_create(
                 user=self, email=self.email, defaults={"verified": True, "primary": True}
             )
+
+
+def with_second_factor(user: User) -> User:
+    """Staff and admins must have set up a second factor before any page opens for them."""
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "unused-in-tests"})
+    return user
 
 
 class HouseholdFactory(factory.django.DjangoModelFactory):

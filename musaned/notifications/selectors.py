@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Message, MessageStatus, Notification
+from . import texts
+from .models import Message, MessageStatus, Notification, NotificationPreference
 
 
 def inbox_for(*, user) -> QuerySet[Notification]:
     """The person's own notifications, newest first."""
-    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+    return (
+        Notification.objects.filter(recipient=user)
+        .prefetch_related(Prefetch("messages", Message.objects.only("notification_id", "channel", "status")))
+        .order_by("-created_at", "-id")
+    )
 
 
 def unread_count(*, user) -> int:
@@ -32,6 +37,39 @@ def stale_message_ids(*, older_than: dt.timedelta, limit: int = 1000) -> list[in
     return list(
         Message.objects.filter(status=MessageStatus.QUEUED, updated_at__lt=now - older_than)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(held_until__isnull=True) | Q(held_until__lt=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def released_message_ids(*, limit: int = 1000) -> list[int]:
+    """Messages the hourly limit held whose time has come."""
+    return list(
+        Message.objects.filter(status=MessageStatus.QUEUED, held_until__lte=timezone.now())
+        .order_by("held_until", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def audiences_of(user) -> set[str]:
+    """Whom events are written for that this person is."""
+    found = {"anyone"}
+    if user.is_household:
+        found.add("household")
+    if user.is_office_staff:
+        found.add("office")
+    if user.is_ministry:
+        found.add("ministry")
+    return found
+
+
+def topics_for(user) -> list[str]:
+    """The topics this person can get messages about, in the order of the preferences page."""
+    audiences = audiences_of(user)
+    present = {event.topic for event in texts.events().values() if event.audience in audiences}
+    return [topic for topic in texts.TOPICS if topic in present]
+
+
+def preferences_of(*, user) -> dict[str, NotificationPreference]:
+    return {row.topic: row for row in NotificationPreference.objects.filter(user=user)}

@@ -19,7 +19,10 @@ STALE_AFTER = dt.timedelta(hours=2)
 @shared_task(base=GatewayTask, bind=True)
 def deliver_message(self, message_id: int) -> None:
     """Send one message once: a message already sent (or being sent by another worker) is not sent again."""
-    message = services.message_claim(message_id=message_id)
+    claim = services.message_claim(message_id=message_id)
+    if claim.held_until is not None:
+        return  # held by the hourly limit, which is no failure: release_held_messages sends it later
+    message = claim.message
     if message is None:
         if selectors.message_in_flight(message_id=message_id):
             # Another worker holds it (or died holding it): look again once its claim has run out.
@@ -44,6 +47,15 @@ def _send(message: Message) -> str:
 def requeue_stale_messages() -> int:
     """Give a new delivery task to queued messages whose task was lost (a broker outage, a purge)."""
     message_ids = selectors.stale_message_ids(older_than=STALE_AFTER)
+    for message_id in message_ids:
+        deliver_message.delay(message_id)
+    return len(message_ids)
+
+
+@shared_task
+def release_held_messages() -> int:
+    """Deliver the messages whose hour has passed (every minute, so none waits much past its time)."""
+    message_ids = selectors.released_message_ids()
     for message_id in message_ids:
         deliver_message.delay(message_id)
     return len(message_ids)

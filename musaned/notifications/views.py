@@ -1,13 +1,15 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import selectors, services, texts
 from .models import Notification
 
 PAGE_SIZE = 20
@@ -41,3 +43,28 @@ def mark_read(request, pk: int):
 def mark_all_read(request):
     services.notifications_mark_all_read(actor=request.actor)
     return redirect("notifications:inbox")
+
+
+@login_required
+def preferences(request):
+    """Per topic, whether e-mails and text messages come; the inbox keeps everything either way."""
+    topics = selectors.topics_for(request.user)
+    if request.method == "POST":
+        choices = {
+            topic: {"email": f"{topic}-email" in request.POST, "sms": f"{topic}-sms" in request.POST}
+            for topic in topics
+        }
+        services.notification_preferences_save(actor=request.actor, choices=choices)
+        messages.success(request, _("Your choices are saved."))
+        return redirect("notifications:preferences")
+    stored = selectors.preferences_of(user=request.user)
+    rows = [
+        {
+            "topic": topic,
+            "label": texts.TOPIC_LABELS[topic],
+            "email": stored[topic].email if topic in stored else True,
+            "sms": stored[topic].sms if topic in stored else True,
+        }
+        for topic in topics
+    ]
+    return render(request, "notifications/preferences.html", {"rows": rows})

@@ -157,6 +157,14 @@ class RuleSet(models.Model):
         default=Decimal("50.00"),
     )
     contract_months = models.PositiveSmallIntegerField(_("contract length (months)"), default=24)
+    sms_per_hour = models.PositiveSmallIntegerField(
+        _("text messages to one number per hour (more wait for the next hour; security codes never wait)"),
+        default=6,
+    )
+    emails_per_hour = models.PositiveSmallIntegerField(
+        _("e-mails to one address per hour (more wait for the next hour; security messages never wait)"),
+        default=20,
+    )
 
     class Meta:
         verbose_name = _("rule set")

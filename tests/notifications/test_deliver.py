@@ -11,16 +11,18 @@ from musaned.integrations.base import GatewayError
 from musaned.integrations.models import FakeOutbox, GatewayCall
 from musaned.integrations.tasks import GatewayTask
 from musaned.notifications.models import Message
-from musaned.notifications.services import message_claim, send_sms
+from musaned.notifications.services import message_claim, notify_worker
 from musaned.notifications.tasks import deliver_message, requeue_stale_messages
 
 pytestmark = pytest.mark.django_db
 
 MOBILE = "+966551234567"
+DEPARTED = {"reference": "RR-1", "occurred_on": "2026-05-19"}
 
 
-def _queued_sms(text="Musaned code 445566") -> Message:
-    return send_sms(to=MOBILE, text=text)  # on_commit never runs under the `db` fixture: stays queued
+def _queued_sms() -> Message:
+    # on_commit never runs under the `db` fixture: the message stays queued
+    return notify_worker(to=MOBILE, event="delivery_departed_worker", language="en", context=DEPARTED)
 
 
 def test_delivering_twice_sends_once():
@@ -37,8 +39,8 @@ def test_delivering_twice_sends_once():
 def test_only_one_of_two_workers_gets_the_message():
     message = _queued_sms()
 
-    assert message_claim(message_id=message.pk) is not None
-    assert message_claim(message_id=message.pk) is None
+    assert message_claim(message_id=message.pk).message is not None
+    assert message_claim(message_id=message.pk).message is None
 
 
 def test_a_message_another_worker_is_sending_is_looked_at_again_later():
@@ -84,7 +86,7 @@ def test_a_provider_that_stays_down_is_retried_then_the_message_fails(
     settings.INTEGRATIONS_FAKE_FAILURES = {"sms": "timeout"}
 
     with django_capture_on_commit_callbacks(execute=True):
-        message = send_sms(to=MOBILE, text="hello")
+        message = _queued_sms()
 
     message.refresh_from_db()
     attempts = GatewayTask.max_retries + 1
@@ -106,11 +108,13 @@ def test_a_failed_message_is_not_sent_again():
 
 
 def test_messages_whose_task_was_lost_are_picked_up_again():
-    lost, recent = _queued_sms("lost"), _queued_sms("recent")
+    lost, recent = _queued_sms(), _queued_sms()
     Message.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - dt.timedelta(hours=3))
 
     assert requeue_stale_messages() == 1
 
-    assert list(FakeOutbox.objects.values_list("body", flat=True)) == ["lost"]
+    assert list(FakeOutbox.objects.values_list("provider_id", flat=True)) == [
+        Message.objects.get(pk=lost.pk).provider_id
+    ]
     recent.refresh_from_db()
     assert recent.status == "queued"

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from musaned.accounts.models import AuditEvent, DelegationScope
 from musaned.integrations.models import FakeOutbox
 from musaned.notifications.models import Message, Notification
-from musaned.notifications.services import notify, send_sms
+from musaned.notifications.services import notify, notify_worker
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -178,17 +178,18 @@ def test_unknown_events_and_channels_are_refused(event, channels):
     assert not Notification.objects.exists()
 
 
-def test_send_sms_sends_the_text_as_it_is(django_capture_on_commit_callbacks):
+def test_a_worker_is_texted_in_her_language_and_never_at_a_local_number(django_capture_on_commit_callbacks):
+    context = {"reference": "RR-1", "occurred_on": "2026-05-19"}
     with django_capture_on_commit_callbacks(execute=True):
-        message = send_sms(to=MOBILE, text="Musaned code 112233")
+        message = notify_worker(to=MOBILE, event="delivery_departed_worker", language="id", context=context)
 
     message.refresh_from_db()
     assert (message.status, message.attempts, message.sent_at <= timezone.now()) == ("sent", 1, True)
     outbox = FakeOutbox.objects.get()
-    assert (outbox.to, outbox.body, outbox.provider_id) == (
-        MOBILE,
-        "Musaned code 112233",
-        message.provider_id,
+    assert (outbox.to, outbox.body, outbox.provider_id) == (MOBILE, message.body, message.provider_id)
+    assert "RR-1" in outbox.body and "Musaned" in outbox.body
+    assert (
+        notify_worker(to="0551234567", event="delivery_departed_worker", language="id", context=context)
+        is None
     )
-    with pytest.raises(ValueError):
-        send_sms(to="0551234567", text="no country code")
+    assert AuditEvent.objects.filter(action="worker_notified").count() == 1

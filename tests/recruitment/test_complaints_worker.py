@@ -91,6 +91,38 @@ def test_the_office_answers_the_worker_by_sms_and_she_escalates(
     assert Message.objects.filter(channel="sms", to=WORKER_PHONE, body__contains="with the ministry").exists()
 
 
+def office_answers(case, capture, text="Your salary is paid."):
+    complaint = Complaint.objects.get()
+    with capture(execute=True):
+        client_for(office_staff(case.office)).post(
+            reverse("complaints:office_detail", args=[complaint.pk]), {"text": text}
+        )
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("tl", "Sinagot na ng recruitment office ang iyong reklamo"),
+        ("id", "Kantor perekrutan telah menjawab pengaduan Anda"),
+        ("ar", "ردّ المكتب على شكواك"),
+        # A language no text is written in yet: English.
+        ("am", "The office answered your complaint"),
+    ],
+)
+def test_the_text_to_the_worker_is_in_her_own_language(
+    case, worker_url, language, words, django_capture_on_commit_callbacks
+):
+    contract = contract_of(case)
+    contract.worker_language = language
+    contract.save(update_fields=["worker_language"])
+    worker_files(client_for(None), worker_url, django_capture_on_commit_callbacks)
+
+    office_answers(case, django_capture_on_commit_callbacks)
+
+    sms = Message.objects.get(channel="sms", to=WORKER_PHONE)
+    assert words in sms.body and sms.body.endswith(worker_url)
+
+
 def test_the_worker_accepts_the_answer(case, worker_url, django_capture_on_commit_callbacks):
     client = client_for(None)
     worker_files(client, worker_url, django_capture_on_commit_callbacks)

@@ -112,3 +112,18 @@ def test_the_worker_gets_a_text_when_her_departure_is_reported(django_capture_on
 
     texts = Message.objects.filter(to=WORKER_PHONE)
     assert texts.count() == 1 and case.reference in texts.get().body
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("id", "keberangkatan Anda"), ("tl", "naitala na ang iyong pag-alis"), ("en", "your departure")],
+)
+def test_the_departure_text_is_in_the_workers_language(language, words, django_capture_on_commit_callbacks):
+    case = paid_case(django_capture_on_commit_callbacks)
+    case.contract.worker_language = language
+    case.contract.save(update_fields=["worker_language"])
+
+    report_up_to(case, django_capture_on_commit_callbacks, MilestoneKind.DEPARTED)
+
+    text = Message.objects.get(to=WORKER_PHONE).body
+    assert words in text and case.reference in text
