@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class HouseholdsConfig(AppConfig):
     name = "households"
     verbose_name = _("Households")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (the passports feed's reports on employed workers)

@@ -255,6 +255,14 @@ class WorkerEndForm(forms.Form):
     ended_on = DualCalendarDateField(label=_("employment ended on"))
 
 
+class FlagCloseForm(forms.Form):
+    note = forms.CharField(
+        label=_("how it was settled"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+    )
+
+
 class CodeForm(DigitsCleaningMixin, forms.Form):
     digit_fields = ("code",)
     code = forms.RegexField(

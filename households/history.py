@@ -20,7 +20,7 @@ from musaned.accounts.models import AuditEvent
 from musaned.dates import format_both
 from musaned.policy.models import Country, Occupation
 
-from .models import EmployedWorker, Household, HouseholdMember, IncomeProof
+from .models import EmployedWorker, EmploymentFlag, Household, HouseholdMember, IncomeProof
 
 ACTIONS: dict[str, tuple[Any, type[models.Model]]] = {
     "household.registered": (gettext_lazy("Registered the household"), Household),
@@ -43,6 +43,14 @@ ACTIONS: dict[str, tuple[Any, type[models.Model]]] = {
     "household.worker_added": (gettext_lazy("Added a domestic worker"), EmployedWorker),
     "household.worker_updated": (gettext_lazy("Changed a domestic worker's details"), EmployedWorker),
     "household.worker_ended": (gettext_lazy("Ended a domestic worker's employment"), EmployedWorker),
+    "household.worker_flagged": (
+        gettext_lazy("The passports service reported a domestic worker absent or in custody"),
+        EmploymentFlag,
+    ),
+    "household.worker_flag_closed": (
+        gettext_lazy("A report of absence or custody was closed"),
+        EmploymentFlag,
+    ),
 }
 RELATED = {"nationality": Country, "occupation": Occupation}
 EMPTY = "—"

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -210,9 +211,91 @@ class EmployedWorker(models.Model):
         verbose_name = _("employed worker")
         verbose_name_plural = _("employed workers")
         ordering = ["employed_since", "id"]
+        # The passports feed finds the employment of each worker it reports on by one of these numbers.
+        indexes = [
+            models.Index(fields=["passport_number"], name="households_worker_passport"),
+            models.Index(fields=["iqama_number"], name="households_worker_iqama"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class FlagKind(models.TextChoices):
+    ABSENT = "absent", _("Absent from work")
+    IMPRISONED = "imprisoned", _("In custody")
+
+
+class FlagState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class EmploymentFlag(models.Model):
+    """The passports service reported the worker absent from work or in custody.
+
+    Open until the ministry closes it with a note, or, for an absence, until the service reports her
+    back in residence (closed with no officer). One open flag of each kind per employment.
+    """
+
+    worker = models.ForeignKey(
+        EmployedWorker, on_delete=models.CASCADE, related_name="flags", verbose_name=_("worker")
+    )
+    kind = models.CharField(_("reported status"), max_length=10, choices=FlagKind.choices)
+    since = models.DateField(_("since"))
+    reported_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    feed_run = models.ForeignKey(
+        "registry.FeedRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reported by the feed of"),
+    )
+    state = FSMField(_("state"), default=FlagState.OPEN, choices=FlagState.choices, protected=True)
+    cleared_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("employment flag")
+        verbose_name_plural = _("employment flags")
+        ordering = ["since", "id"]
+        permissions = [
+            (
+                "handle_employment_flags",
+                _("Can see and close the absence and custody reports on employments"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "kind"],
+                condition=Q(state="open"),
+                name="households_one_open_flag_per_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["since", "id"], condition=Q(state="open"), name="households_open_flags_by_since"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.since})"
+
+    @transition(field=state, source=FlagState.OPEN, target=FlagState.CLOSED)
+    def close(self, *, at, by=None, note: str = "") -> None:
+        """Closed by an officer (with a note), or by the system when the worker is reported back."""
+        self.cleared_at = at
+        self.cleared_by = by
+        self.note = note[:500]
 
 
 class PhoneVerification(models.Model):

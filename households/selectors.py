@@ -3,12 +3,20 @@
 import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from musaned.accounts.models import AuditEvent
 
-from .models import EmployedWorker, Household, HouseholdMember, IdentityStatus, IncomeProof
+from .models import (
+    EmployedWorker,
+    EmploymentFlag,
+    FlagState,
+    Household,
+    HouseholdMember,
+    IdentityStatus,
+    IncomeProof,
+)
 
 
 def households_awaiting_identity(*, older_than: dt.timedelta) -> list[int]:
@@ -30,8 +38,26 @@ def members_of(household: Household) -> QuerySet[HouseholdMember]:
 
 
 def workers_of(household: Household) -> QuerySet[EmployedWorker]:
-    return household.workers.select_related("nationality", "occupation").order_by(
-        "ended_on", "employed_since", "id"
+    """With each worker's open flags (absence, custody) as `open_flags`."""
+    return (
+        household.workers.select_related("nationality", "occupation")
+        .prefetch_related(
+            Prefetch(
+                "flags",
+                queryset=EmploymentFlag.objects.filter(state=FlagState.OPEN).order_by("since", "id"),
+                to_attr="open_flags",
+            )
+        )
+        .order_by("ended_on", "employed_since", "id")
+    )
+
+
+def open_flags() -> QuerySet[EmploymentFlag]:
+    """The ministry's list: every open flag, the longest-standing first."""
+    return (
+        EmploymentFlag.objects.filter(state=FlagState.OPEN)
+        .select_related("worker__household", "worker__nationality")
+        .order_by("since", "id")
     )
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q, QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 from musaned.accounts.actor import Actor
 from musaned.accounts.models import DelegationScope
 from musaned.accounts.services import audit_record, model_changes
-from musaned.integrations.interfaces import IdentityRecord
+from musaned.integrations.interfaces import IdentityRecord, TravelStatus
 from musaned.notifications.services import notify
 from musaned.policy.models import Residency
 from musaned.policy.services import rules_in_force
@@ -34,6 +35,9 @@ from musaned.policy.services import rules_in_force
 from . import otp
 from .models import (
     EmployedWorker,
+    EmploymentFlag,
+    FlagKind,
+    FlagState,
     Household,
     HouseholdMember,
     IdentityStatus,
@@ -649,3 +653,163 @@ def _worker_change(
         changes.setdefault("name", [worker.name, worker.name])
         audit_record(action=action, actor=actor, target=worker.household, changes=changes)
     return worker
+
+
+# What the passports service reports about employed workers ----------------------------------------
+#
+# Called by the receivers of the registry's signals (receivers.py), with no actor: the system acts on
+# the service's report. A worker is matched by her passport number, or by her iqama number when the
+# service gives one. Each function is idempotent: a report already acted on changes nothing.
+
+FLAG_FIELDS = ("kind", "since")
+
+
+def _reported(passport_number: str, iqama_number: str) -> Q:
+    found = Q(passport_number=passport_number)
+    return found | Q(iqama_number=iqama_number) if iqama_number else found
+
+
+def _reported_employments(passport_number: str, iqama_number: str) -> QuerySet[EmployedWorker]:
+    """The open employments of the reported worker, locked, with the household to tell."""
+    return (
+        EmployedWorker.objects.select_for_update(of=("self",))
+        .select_related("household__user")
+        .filter(_reported(passport_number, iqama_number), ended_on__isnull=True)
+        .order_by("pk")
+    )
+
+
+def _notify_household(household: Household, event: str, context: dict[str, Any], *, sms: bool) -> None:
+    recipient, mobile, url = household.user, household.mobile if sms else None, reverse("households:workers")
+    transaction.on_commit(
+        lambda: notify(recipient=recipient, event=event, context=context, url=url, sms_to=mobile),
+        robust=True,
+    )
+
+
+@transaction.atomic
+def employment_flag_from_passports(
+    *, passport_number: str, iqama_number: str, kind: str, since: dt.date | None, run_id: int | None
+) -> list[EmploymentFlag]:
+    """The worker is reported absent from work or in custody: each household employing her is told
+    (inbox, e-mail and SMS, as the household may have to act) and the ministry sees the flag until it is
+    closed. An employment already flagged open for the same reason is left as it is."""
+    if kind not in FlagKind.values:
+        raise ValueError(f"employment_flag_from_passports: unknown kind {kind!r}")
+    since = since or timezone.localdate()
+    flags = []
+    for worker in _reported_employments(passport_number, iqama_number):
+        if worker.flags.filter(kind=kind, state=FlagState.OPEN).exists():
+            continue
+        flag = EmploymentFlag.objects.create(worker=worker, kind=kind, since=since, feed_run_id=run_id)
+        audit_record(
+            action="household.worker_flagged",
+            actor=None,
+            target=worker.household,
+            to_state=flag.state,
+            changes={"worker": [worker.name, worker.name], **model_changes({}, snapshot(flag, FLAG_FIELDS))},
+        )
+        context = {"worker_name": worker.name, "kind": kind, "since": since.isoformat()}
+        _notify_household(worker.household, "employment_flagged", context, sms=True)
+        flags.append(flag)
+    return flags
+
+
+def _flag_close(flag: EmploymentFlag, *, actor: Actor | None, note: str, **reported: str) -> None:
+    household = flag.worker.household
+    flag.close(at=timezone.now(), by=actor.user if actor else None, note=note)
+    flag.save()
+    audit_record(
+        action="household.worker_flag_closed",
+        actor=actor,
+        target=household,
+        from_state=FlagState.OPEN,
+        to_state=flag.state,
+        changes={
+            "worker": [flag.worker.name, flag.worker.name],
+            "kind": [flag.kind, flag.kind],
+            "note": [None, note or None],
+            **reported,
+        },
+    )
+    context = {"worker_name": flag.worker.name, "kind": flag.kind, "by_ministry": actor is not None}
+    _notify_household(household, "employment_flag_closed", context, sms=False)
+
+
+@transaction.atomic
+def employment_flags_clear_on_return(
+    *, passport_number: str, iqama_number: str, on: dt.date | None
+) -> list[EmploymentFlag]:
+    """The service reports the worker back in residence: an open absence is over, and closes by itself
+    (a custody report waits for an officer, who knows how the case ended)."""
+    flags = list(
+        EmploymentFlag.objects.select_for_update(of=("self",))
+        .select_related("worker__household__user")
+        .filter(
+            state=FlagState.OPEN,
+            kind=FlagKind.ABSENT,
+            worker__in=EmployedWorker.objects.filter(_reported(passport_number, iqama_number)),
+        )
+        .order_by("pk")
+    )
+    back_on = (on or timezone.localdate()).isoformat()
+    for flag in flags:
+        _flag_close(
+            flag, actor=None, note="", reported_status=TravelStatus.ARRIVED.value, reported_on=back_on
+        )
+    return flags
+
+
+@transaction.atomic
+def employment_flag_close(*, actor: Actor, flag: EmploymentFlag, note: str) -> EmploymentFlag:
+    """A ministry officer settles a flag (the worker came back, the case was dealt with) and says how."""
+    if actor.is_delegate or not actor.user.has_perm("households.handle_employment_flags"):
+        raise PermissionDenied(_("Your role does not allow closing these reports."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Say how the matter was settled.")})
+    if len(note) > EmploymentFlag._meta.get_field("note").max_length:
+        raise ValidationError({"note": _("Keep the note to 500 characters or fewer.")})
+    flag = (
+        EmploymentFlag.objects.select_for_update(of=("self",))
+        .select_related("worker__household__user")
+        .get(pk=flag.pk)
+    )
+    if flag.state != FlagState.OPEN:
+        raise ValidationError(_("This report has already been closed."))
+    _flag_close(flag, actor=actor, note=note)
+    return flag
+
+
+@transaction.atomic
+def employment_end_from_passports(
+    *, passport_number: str, iqama_number: str, on: dt.date | None, status: str
+) -> list[EmployedWorker]:
+    """The worker left the kingdom for good ("exited") or died ("deceased"): her employment ends that day.
+
+    A death is told to the household; an exit needs no word here (a return within the guarantee is the
+    recruitment stage's, which tells the household itself). The end is never before the employment's
+    start: the reported day is kept in the audit trail."""
+    if status not in (TravelStatus.EXITED, TravelStatus.DECEASED):
+        raise ValueError(f"employment_end_from_passports: unknown status {status!r}")
+    on = on or timezone.localdate()
+    ended = []
+    for worker in _reported_employments(passport_number, iqama_number):
+        worker.ended_on = max(on, worker.employed_since)
+        worker.save(update_fields=["ended_on"])
+        audit_record(
+            action="household.worker_ended",
+            actor=None,
+            target=worker.household,
+            changes={
+                "name": [worker.name, worker.name],
+                "ended_on": [None, worker.ended_on.isoformat()],
+                "reported_status": str(status),
+                "reported_on": on.isoformat(),
+            },
+        )
+        if status == TravelStatus.DECEASED:
+            context = {"worker_name": worker.name, "on": on.isoformat()}
+            _notify_household(worker.household, "employment_worker_deceased", context, sms=True)
+        ended.append(worker)
+    return ended

@@ -24,4 +24,6 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("officer/", views.officer_search, name="officer_search"),
     path("officer/<int:pk>/", views.officer_detail, name="officer_detail"),
+    path("officer/employment-flags/", views.officer_flags, name="officer_flags"),
+    path("officer/employment-flags/<int:pk>/close/", views.officer_flag_close, name="officer_flag_close"),
 ]

@@ -23,6 +23,7 @@ from .eligibility import household_eligibility
 from .forms import (
     CodeForm,
     FinancesForm,
+    FlagCloseForm,
     MemberForm,
     OfficerSearchForm,
     ProfileForm,
@@ -32,10 +33,11 @@ from .forms import (
     WorkerForm,
 )
 from .history import describe
-from .models import EmployedWorker, HouseholdMember, IncomeProof
+from .models import EmployedWorker, EmploymentFlag, HouseholdMember, IncomeProof
 from .services import PhoneCheck
 
 HISTORY_PAGE_SIZE = 50
+FLAGS_PAGE_SIZE = 50
 
 
 def _require_household_account(actor) -> None:
@@ -70,6 +72,19 @@ def officer_page(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.has_perm("households.view_any_household"):
             raise PermissionDenied(_("Only ministry officers may see household files."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def flags_officer_page(view):
+    """Ministry officers whose role handles the absence and custody reports on employments."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.actor.is_delegate or not request.user.has_perm("households.handle_employment_flags"):
+            raise PermissionDenied(_("Your role does not allow this page."))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -442,3 +457,34 @@ def officer_detail(request, pk: int):
             "can_download": request.user.has_perm("households.download_any_proof"),
         },
     )
+
+
+@flags_officer_page
+def officer_flags(request):
+    page = Paginator(selectors.open_flags(), FLAGS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "households/officer_flags.html",
+        {
+            "page": page,
+            "form": FlagCloseForm(),
+            "can_view_households": request.user.has_perm("households.view_any_household"),
+        },
+    )
+
+
+@require_POST
+@flags_officer_page
+def officer_flag_close(request, pk: int):
+    flag = get_object_or_404(EmploymentFlag.objects.select_related("worker"), pk=pk)
+    form = FlagCloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say how the matter was settled (at most 500 characters)."))
+    else:
+        try:
+            services.employment_flag_close(actor=request.actor, flag=flag, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The report on %(worker)s is closed.") % {"worker": flag.worker.name})
+    return redirect("households:officer_flags")

@@ -37,7 +37,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -52,7 +51,7 @@ from musaned.billing.services import bill_cancel, bill_issue, refund_request
 from musaned.dates import format_both
 from musaned.integrations.base import GatewayError, gateway
 from musaned.integrations.interfaces import TravelStatus
-from musaned.notifications.services import notify, send_sms
+from musaned.notifications.services import notify, notify_worker
 from visas.services import visa_mark_used, visa_replace
 
 from . import money
@@ -252,17 +251,16 @@ def _worker_phone(request: RecruitmentRequest, contract: Contract) -> str:
     return phone if E164.fullmatch(phone) else ""
 
 
-def _text_worker(request: RecruitmentRequest, contract: Contract, template: str, **context: Any) -> None:
-    """An SMS to the worker in her language when the site speaks it, else in English."""
+def _text_worker(request: RecruitmentRequest, contract: Contract, event: str, **context: Any) -> None:
+    """An SMS to the worker in her own language (English when the event has no text in it)."""
     phone = _worker_phone(request, contract)
     if not phone:
         log.info("request %s: no usable phone number for the worker; no SMS sent", request.reference)
         return
-    languages = {code for code, _name in settings.LANGUAGES}
-    language = contract.worker_language if contract.worker_language in languages else "en"
-    with translation.override(language):
-        text = render_to_string(template, {"reference": request.reference, **context}).strip()
-    transaction.on_commit(lambda: send_sms(to=phone, text=text), robust=True)
+    values, language = {"reference": request.reference, **context}, contract.worker_language
+    transaction.on_commit(
+        lambda: notify_worker(to=phone, event=event, language=language, context=values), robust=True
+    )
 
 
 def _audit(
@@ -485,9 +483,7 @@ def milestone_report(
     label = MilestoneKind(kind).label
     _notify_household(request, "delivery_milestone", step=label, occurred_on=occurred_on, note=milestone.note)
     if kind == MilestoneKind.DEPARTED:
-        _text_worker(
-            request, contract, "notifications/delivery_departed_worker/sms.txt", occurred_on=occurred_on
-        )
+        _text_worker(request, contract, "delivery_departed_worker", occurred_on=occurred_on.isoformat())
     return milestone
 
 
@@ -799,6 +795,34 @@ def arrival_from_passports(*, contract: Contract, on: dt.date | None) -> bool:
     return True
 
 
+def guarantee_return_from_passports(*, contract: Contract, exit_on: dt.date | None) -> bool:
+    """The passports service reports that the worker of a case in its guarantee left the kingdom for
+    good: the return starts by itself, as if the household had reported it that day (pro-rata refund,
+    replacement visa, notices), with the system as the actor.
+
+    False, and nothing done here, when the case is no longer in its guarantee (returned already, closed)
+    or the exit falls outside it: the employment then simply ends (households' receiver of the same
+    report), and nothing is refunded. A repeated report finds the case returned and does nothing."""
+    request = contract.request
+    exit_on = exit_on or timezone.localdate()
+    # In the household's language, as when the household reports it: the reason and any refusal of
+    # the replacement visa are kept on the case and sent to the household.
+    with translation.override(_language_of(request)):
+        reason = _("The passports service reported the worker's final exit.")
+        try:
+            with transaction.atomic():
+                _return_in_guarantee(actor=None, request=request, exit_on=exit_on, reason=reason)
+        except ValidationError as error:
+            log.info(
+                "request %s: final exit on %s reported, no return started: %s",
+                request.reference,
+                exit_on,
+                " ".join(error.messages),
+            )
+            return False
+    return True
+
+
 def arrivals_to_check() -> list[int]:
     """The cases whose worker the office is bringing: the passports service is asked about each."""
     return list(
@@ -935,6 +959,13 @@ def guarantee_return(
     and a replacement visa is asked for. If the visas service refuses the replacement, the refund still
     happens and the reason is kept on the case."""
     _require_household(actor, request)
+    return _return_in_guarantee(actor=actor, request=request, exit_on=exit_on, reason=reason)
+
+
+def _return_in_guarantee(
+    *, actor: Actor | None, request: RecruitmentRequest, exit_on: dt.date, reason: str
+) -> ReturnOutcome:
+    """The return itself, for the household (guarantee_return) or the system (a reported final exit)."""
     request, contract = _lock(request)
     if request.state != RequestState.IN_GUARANTEE:
         raise ValidationError(_("A worker can be returned only during the guarantee period."))

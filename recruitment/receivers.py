@@ -1,10 +1,11 @@
 """What the recruitment stage does when billing reports on a contract's bill or refund, and when the
-nightly passports feed reports that a worker the office is bringing has arrived."""
+nightly passports feed reports that a worker the office is bringing has arrived or that a worker in
+her guarantee period has left the kingdom for good."""
 
 from django.dispatch import receiver
 
 from musaned.billing.signals import bill_expired, bill_paid, refund_completed
-from musaned.registry.signals import worker_arrived
+from musaned.registry.signals import worker_arrived, worker_exited
 
 from . import delivery
 from .models import Contract, RequestState
@@ -44,3 +45,14 @@ def advance_case_on_arrival(sender, passport_number, status_date, **kwargs) -> N
     ).select_related("cv", "request")
     for contract in contracts:
         delivery.arrival_from_passports(contract=contract, on=status_date)
+
+
+@receiver(worker_exited, dispatch_uid="recruitment.worker_exited")
+def start_return_on_final_exit(sender, passport_number, status_date, **kwargs) -> None:
+    contracts = Contract.objects.filter(
+        cv__passport_number=passport_number,
+        worker_declined_at__isnull=True,
+        request__state=RequestState.IN_GUARANTEE,
+    ).select_related("cv", "request__household__user")
+    for contract in contracts:
+        delivery.guarantee_return_from_passports(contract=contract, exit_on=status_date)

@@ -32,11 +32,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "visas.review_visa",
         "visas.view_visaprocess",
     ],
-    Role.COMPLAINTS: ["households.view_any_household", "recruitment.decide_complaints"],
+    Role.COMPLAINTS: [
+        "households.view_any_household",
+        "households.handle_employment_flags",
+        "recruitment.decide_complaints",
+    ],
     Role.LICENSING: ["recruitment.license_offices"],
     Role.SUPERVISORS: [
         "households.view_any_household",
         "households.download_any_proof",
+        "households.handle_employment_flags",
         "accounts.view_security_alerts",
         "accounts.unlock_account",
         "visas.supervise_visa_review",
