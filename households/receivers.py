@@ -19,24 +19,16 @@ from musaned.registry.signals import (
 from . import services
 from .models import FlagKind
 
+FLAG_OF = {worker_absent: FlagKind.ABSENT, worker_imprisoned: FlagKind.IMPRISONED}
+END_OF = {worker_exited: TravelStatus.EXITED, worker_deceased: TravelStatus.DECEASED}
 
-@receiver(worker_absent, dispatch_uid="households.worker_absent")
-def flag_absence(sender, passport_number, iqama_number, status_date, run_id, **kwargs) -> None:
+
+@receiver(list(FLAG_OF), dispatch_uid="households.flag_employment")
+def flag_employment(sender, signal, passport_number, iqama_number, status_date, run_id, **kwargs) -> None:
     services.employment_flag_from_passports(
         passport_number=passport_number,
         iqama_number=iqama_number,
-        kind=FlagKind.ABSENT,
-        since=status_date,
-        run_id=run_id,
-    )
-
-
-@receiver(worker_imprisoned, dispatch_uid="households.worker_imprisoned")
-def flag_custody(sender, passport_number, iqama_number, status_date, run_id, **kwargs) -> None:
-    services.employment_flag_from_passports(
-        passport_number=passport_number,
-        iqama_number=iqama_number,
-        kind=FlagKind.IMPRISONED,
+        kind=FLAG_OF[signal],
         since=status_date,
         run_id=run_id,
     )
@@ -49,21 +41,8 @@ def end_absence_on_return(sender, passport_number, iqama_number, status_date, **
     )
 
 
-@receiver(worker_exited, dispatch_uid="households.worker_exited")
-def end_employment_on_exit(sender, passport_number, iqama_number, status_date, **kwargs) -> None:
+@receiver(list(END_OF), dispatch_uid="households.end_employment")
+def end_employment(sender, signal, passport_number, iqama_number, status_date, **kwargs) -> None:
     services.employment_end_from_passports(
-        passport_number=passport_number,
-        iqama_number=iqama_number,
-        on=status_date,
-        status=TravelStatus.EXITED,
-    )
-
-
-@receiver(worker_deceased, dispatch_uid="households.worker_deceased")
-def end_employment_on_death(sender, passport_number, iqama_number, status_date, **kwargs) -> None:
-    services.employment_end_from_passports(
-        passport_number=passport_number,
-        iqama_number=iqama_number,
-        on=status_date,
-        status=TravelStatus.DECEASED,
+        passport_number=passport_number, iqama_number=iqama_number, on=status_date, status=END_OF[signal]
     )

@@ -38,7 +38,9 @@ def refund_send(self, refund_id: int) -> None:
             raise self.retry(countdown=services.REFUND_CLAIM_SECONDS)
         return
     try:
-        sent = gateway("payment").refund(payment_ref=refund.payment_ref, amount=refund.amount)
+        sent = gateway("payment").refund(
+            payment_ref=refund.payment_ref, amount=refund.amount, key=refund.idempotency_key
+        )
     except Exception as exc:
         final = not (isinstance(exc, GatewayError) and self.will_retry(exc))
         services.refund_record_failure(refund_id=refund.pk, error=str(exc) or type(exc).__name__, final=final)

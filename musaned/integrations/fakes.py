@@ -5,9 +5,10 @@ HTTP client (replies.py). settings.INTEGRATIONS_FAKE_FAILURES makes a fake fail,
 
 - "timeout": GatewayTimeout, as if the service never answered;
 - "error": GatewayError (retryable), as if it answered 503;
-- "malformed": the answer arrives with every field null, and the parser raises MalformedReply.
+- "malformed": the answer arrives with every field null, and the parser raises MalformedReply;
+- "lost_reply" (refunds): the service does the work, but its answer never arrives (GatewayTimeout).
 
-A failed call changes nothing: no outbox row, no bill, no payment.
+Apart from a lost reply, a failed call changes nothing: no outbox row, no bill, no payment.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from .interfaces import (
 
 log = logging.getLogger(__name__)
 
-FAILURE_MODES = ("timeout", "error", "malformed")
+FAILURE_MODES = ("timeout", "error", "malformed", "lost_reply")
 
 
 def _answer(name: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +65,15 @@ def _answer(name: str, raw: dict[str, Any]) -> dict[str, Any]:
         raise GatewayTimeout(f"{name}: no answer within the timeout")
     if mode == "error":
         raise GatewayError(f"{name}: the service answered 503")
+    if mode == "lost_reply":
+        return raw
     return dict.fromkeys(raw)
+
+
+def _reply_lost(name: str) -> None:
+    """After the work is done: the answer of a service set to lose it never arrives."""
+    if settings.INTEGRATIONS_FAKE_FAILURES.get(name) == "lost_reply":
+        raise GatewayTimeout(f"{name}: no answer within the timeout")
 
 
 def _refused(name: str, why: str) -> GatewayError:
@@ -232,23 +241,28 @@ class FakePaymentGateway(PaymentGateway):
     def bill_status(self, *, bill_number: str) -> BillStatus:
         return replies.parse_bill_status(_answer(self.name, self._bill(bill_number).status_reply()))
 
-    def refund(self, *, payment_ref: str, amount: Decimal) -> RefundRef:
+    def refund(self, *, payment_ref: str, amount: Decimal, key: str) -> RefundRef:
         from .models import FakeBill
 
         with transaction.atomic():
             bill = FakeBill.objects.select_for_update().filter(payment_ref=payment_ref).first()
             if not payment_ref or bill is None:
                 raise _refused(self.name, "unknown payment")
-            if amount <= 0 or bill.refunded + amount > bill.paid_amount:
-                raise _refused(self.name, "more than is left to refund")
-            raw = {
-                "refund_ref": "RF" + _digest(payment_ref, _amount(bill.refunded + amount), length=14).upper(),
-                "payment_ref": payment_ref,
-                "amount": _amount(amount),
-            }
-            refund = replies.parse_refund(_answer(self.name, raw))
-            bill.refunded += refund.amount
-            bill.save(update_fields=["refunded"])
+            if key in bill.refunds:
+                refund = replies.parse_refund(_answer(self.name, bill.refunds[key]))
+            else:
+                if amount <= 0 or bill.refunded + amount > bill.paid_amount:
+                    raise _refused(self.name, "more than is left to refund")
+                raw = {
+                    "refund_ref": "RF" + _digest(payment_ref, key, length=14).upper(),
+                    "payment_ref": payment_ref,
+                    "amount": _amount(amount),
+                }
+                refund = replies.parse_refund(_answer(self.name, raw))
+                bill.refunded += refund.amount
+                bill.refunds[key] = raw
+                bill.save(update_fields=["refunded", "refunds"])
+        _reply_lost(self.name)
         return refund
 
     def pay(self, *, bill_number: str, amount: Decimal | None = None) -> BillStatus:

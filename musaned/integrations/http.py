@@ -162,8 +162,8 @@ class HttpPaymentGateway(HttpGateway, PaymentGateway):
     def bill_status(self, *, bill_number: str) -> BillStatus:
         return replies.parse_bill_status(self.client.request("GET", f"/bills/{_segment(bill_number)}"))
 
-    def refund(self, *, payment_ref: str, amount: Decimal) -> RefundRef:
-        payload = {"payment_ref": payment_ref, "amount": _amount(amount)}
+    def refund(self, *, payment_ref: str, amount: Decimal, key: str) -> RefundRef:
+        payload = {"payment_ref": payment_ref, "amount": _amount(amount), "idempotency_key": key}
         return replies.parse_refund(self.client.request("POST", "/refunds", payload))
 
 

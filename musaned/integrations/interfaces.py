@@ -98,8 +98,11 @@ class PaymentGateway(ABC):
         """Whether the bill is paid, and how."""
 
     @abstractmethod
-    def refund(self, *, payment_ref: str, amount: Decimal) -> RefundRef:
-        """Return `amount` of a payment to the account that paid it."""
+    def refund(self, *, payment_ref: str, amount: Decimal, key: str) -> RefundRef:
+        """Return `amount` of a payment to the account that paid it.
+
+        `key` names this refund: asking again with the same key (after a lost answer, say) returns the
+        first refund and moves no more money."""
 
     def sign(self, payload: bytes) -> str:
         """The hex HMAC-SHA256 of `payload`, as the payment service sends it with a callback."""

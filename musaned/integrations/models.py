@@ -71,6 +71,7 @@ class FakeBill(models.Model):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     payment_ref = models.CharField(_("payment"), max_length=40, blank=True, db_index=True)
     refunded = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=0)
+    refunds = models.JSONField(_("refunds by key"), default=dict, blank=True)
     created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
 
     class Meta:

@@ -176,3 +176,19 @@ def test_a_refund_whose_task_was_lost_is_sent_by_the_sweep(paid_bill, monkeypatc
 
     assert Refund.objects.get(pk=refund.pk).state == RefundState.SENT
     assert FakeBill.objects.get().refunded == FEE
+
+
+def test_answers_lost_on_every_attempt_still_move_the_money_only_once(
+    paid_bill, settings, django_capture_on_commit_callbacks
+):
+    settings.INTEGRATIONS_FAKE_FAILURES = {"payment": "lost_reply"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = ask(paid_bill, "10.00")
+
+    assert (
+        GatewayCall.objects.filter(gateway="payment", operation="refund").count()
+        == GatewayTask.max_retries + 1
+    )
+    assert FakeBill.objects.get().refunded == Decimal("10.00")  # each retry named the same refund
+    assert Refund.objects.get(pk=refund.pk).state == RefundState.FAILED

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from musaned.integrations.base import GatewayError, gateway
+from musaned.integrations.base import GatewayError, GatewayTimeout, gateway
 from musaned.integrations.interfaces import TravelStatus
 from musaned.integrations.models import FakeBill, FakeOutbox
 from musaned.integrations.replies import parse_bill_status
@@ -76,12 +76,32 @@ def test_a_bill_is_unpaid_until_paid_then_refundable_up_to_what_was_paid():
     assert status.paid_at <= timezone.now()
     assert payment.pay(bill_number="V-2") == paid  # paying again changes nothing
 
-    refund = payment.refund(payment_ref=status.payment_ref, amount=Decimal("100"))
+    refund = payment.refund(payment_ref=status.payment_ref, amount=Decimal("100"), key="r1")
     assert (refund.payment_ref, refund.amount) == (status.payment_ref, Decimal("100.00"))
-    payment.refund(payment_ref=status.payment_ref, amount=Decimal("72.50"))
+    payment.refund(payment_ref=status.payment_ref, amount=Decimal("72.50"), key="r2")
     with pytest.raises(GatewayError) as excinfo:
-        payment.refund(payment_ref=status.payment_ref, amount=Decimal("0.01"))
+        payment.refund(payment_ref=status.payment_ref, amount=Decimal("0.01"), key="r3")
     assert excinfo.value.retryable is False
+
+
+def test_a_refund_whose_answer_was_lost_is_not_paid_twice_when_asked_again(settings):
+    payment = gateway("payment")
+    payment.create_bill(
+        bill_number="V-9", amount=Decimal("172.50"), currency="SAR", due=dt.date(2026, 12, 31)
+    )
+    payment_ref = payment.pay(bill_number="V-9").payment_ref
+
+    settings.INTEGRATIONS_FAKE_FAILURES = {"payment": "lost_reply"}
+    with pytest.raises(GatewayTimeout):
+        payment.refund(payment_ref=payment_ref, amount=Decimal("100"), key="refund-1")
+    assert FakeBill.objects.get().refunded == Decimal("100")  # the money moved all the same
+
+    settings.INTEGRATIONS_FAKE_FAILURES = {}
+    again = payment.refund(payment_ref=payment_ref, amount=Decimal("100"), key="refund-1")
+    other = payment.refund(payment_ref=payment_ref, amount=Decimal("50"), key="refund-2")
+
+    assert again.amount == Decimal("100") and again.refund_ref != other.refund_ref
+    assert FakeBill.objects.get().refunded == Decimal("150")
 
 
 @pytest.mark.parametrize(
@@ -91,8 +111,8 @@ def test_a_bill_is_unpaid_until_paid_then_refundable_up_to_what_was_paid():
             bill_number="V-3", amount=Decimal("0"), currency="SAR", due=dt.date(2026, 1, 1)
         ),
         lambda p: p.bill_status(bill_number="never-issued"),
-        lambda p: p.refund(payment_ref="PAY-UNKNOWN", amount=Decimal("1")),
-        lambda p: p.refund(payment_ref="", amount=Decimal("1")),
+        lambda p: p.refund(payment_ref="PAY-UNKNOWN", amount=Decimal("1"), key="r4"),
+        lambda p: p.refund(payment_ref="", amount=Decimal("1"), key="r5"),
     ],
     ids=["zero amount", "unknown bill", "unknown payment", "no payment"],
 )

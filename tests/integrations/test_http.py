@@ -161,10 +161,10 @@ CASES = [
     (
         "payment",
         "refund",
-        {"payment_ref": "P1", "amount": Decimal("100.5")},
+        {"payment_ref": "P1", "amount": Decimal("100.5"), "key": "refund-7"},
         "POST",
         "/payment/refunds",
-        {"payment_ref": "P1", "amount": "100.50"},
+        {"payment_ref": "P1", "amount": "100.50", "idempotency_key": "refund-7"},
         {"refund_ref": "R1", "payment_ref": "P1", "amount": "100.50"},
         RefundRef("R1", "P1", Decimal("100.50")),
     ),
