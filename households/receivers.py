@@ -1,8 +1,9 @@
 """What a household's employment becomes when the nightly passports feed reports on its worker.
 
-The registry announces each change of a worker's status once (musaned/registry/signals.py); households
-act on the employment: an absence or custody flags it, a return to residence ends an absence, a final
-exit or a death ends it. A return within the guarantee is the recruitment stage's own receiver.
+The registry announces each change of a worker's status at least once (musaned/registry/signals.py);
+households act on the employment: an absence or custody flags it, a return to residence ends an
+absence, a final exit or a death ends it. A return within the guarantee is the recruitment stage's
+own receiver.
 """
 
 from django.dispatch import receiver

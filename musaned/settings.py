@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "musaned.registry.tasks.feed_nightly",
         "schedule": crontab(hour=2, minute=0),
     },
+    "passports-feed-events": {
+        "task": "musaned.registry.tasks.feed_events_announce",
+        "schedule": timedelta(minutes=10),
+    },
     "check-commercial-registrations": {
         "task": "recruitment.offices_tasks.offices_check_commercial_registrations",
         "schedule": crontab(hour=3, minute=0),

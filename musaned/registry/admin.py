@@ -1,4 +1,5 @@
-"""The feed's runs, what they set aside, and the workers' records: looked at, never edited."""
+"""The feed's runs, what they set aside, the events waiting to be announced, and the workers' records:
+looked at, never edited."""
 
 from django.contrib import admin
 from django.urls import reverse
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from musaned.integrations.admin import ReadOnlyAdmin
 
-from .models import FeedRejectedRow, FeedRun, WorkerRecord
+from .models import FeedEvent, FeedRejectedRow, FeedRun, WorkerRecord
 
 
 @admin.register(FeedRun)
@@ -64,6 +65,25 @@ class FeedRejectedRowAdmin(ReadOnlyAdmin):
     list_filter = ["reason", "run__run_date"]
     list_select_related = ["run"]
     search_fields = ["raw"]
+
+
+@admin.register(FeedEvent)
+class FeedEventAdmin(ReadOnlyAdmin):
+    """Normally empty: a row stays here only between a batch's commit and its announcement, or until
+    the scheduled announcer sends what a stopped process left."""
+
+    list_display = [
+        "created_at",
+        "run",
+        "passport_number",
+        "previous_status",
+        "status",
+        "status_date",
+        "claimed_until",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["run"]
+    search_fields = ["=passport_number"]
 
 
 @admin.register(WorkerRecord)

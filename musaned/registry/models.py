@@ -56,6 +56,37 @@ class FeedRun(models.Model):
         return (self.finished_at or timezone.now()) - self.started_at
 
 
+class FeedEvent(models.Model):
+    """A change of status a batch wrote, waiting to be announced: the feed's outbox.
+
+    Written in the same transaction as the batch's records, so a committed change always has its
+    announcement waiting; deleted once its signal has been sent. `claimed_until` is set while an
+    announcer is sending it: past that moment, an announcer that stopped half-way is taken to be gone and
+    the event is sent again.
+    """
+
+    run = models.ForeignKey(
+        FeedRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="pending_events"
+    )
+    passport_number = models.CharField(_("passport number"), max_length=20)
+    iqama_number = models.CharField(_("iqama number"), max_length=10, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=TravelStatus.choices)
+    status_date = models.DateField(_("status since"), null=True, blank=True)
+    previous_status = models.CharField(
+        _("previous status"), max_length=12, choices=TravelStatus.choices, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    claimed_until = models.DateTimeField(_("being announced until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("feed event waiting to be announced")
+        verbose_name_plural = _("feed events waiting to be announced")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.passport_number}: {self.status}"
+
+
 class WorkerRecord(models.Model):
     """A worker as the passports service last reported her; `last_run` is the run that last changed her.
 

@@ -15,13 +15,19 @@ Every signal is sent with sender=WorkerRecord and these keyword arguments:
 - previous_status (str | None): the status before, None for a worker the registry did not know,
 - run_id (int): the FeedRun that saw the change.
 
-A signal is sent once per change of status (a corrected date or iqama number announces nothing), after
-the batch that wrote it has been committed, so a receiver always finds the record saved. Re-reading a
+A signal is sent for each change of status (a corrected date or iqama number announces nothing), by a
+background worker after the batch that wrote it has been committed, so a receiver always finds the
+record saved and never slows the reading down. Re-reading a
 feed announces nothing again, and a run resumed after a failure does not repeat what its committed
-batches announced. Receivers must be quick (enqueue a task for slow work) and should be idempotent; an
-error in one is logged and does not stop the feed. A process killed between a batch's commit and its
-announcements loses them: a receiver that must never miss one can reconcile against
-WorkerRecord.updated_at and last_run.
+batches announced.
+
+An announcement is never lost: each batch writes its events (FeedEvent) in the same transaction as its
+records, and an event is deleted only once its signal has been sent. A process killed in between
+leaves the events behind, and they are sent when the next run starts or by the scheduled announcer
+(every 10 minutes). So a signal is sent at least once, and in rare cases twice: receivers must be
+idempotent (finding the work already done is the normal case of a repeat) and quick (enqueue a task for
+slow work). An error in one receiver is logged and stops neither the others nor the feed; the event
+is not sent again for it.
 """
 
 from django.dispatch import Signal

@@ -24,3 +24,14 @@ def feed_nightly(self, run_date: str | None = None) -> int:
         # A retry reads the same night's feed, even once the clock has passed midnight.
         self.request.kwargs = {**(self.request.kwargs or {}), "run_date": run_date}
     return services.feed_ingest(run_date=dt.date.fromisoformat(run_date)).pk
+
+
+@shared_task
+def feed_events_announce(run_id: int | None = None) -> int:
+    """Announce the feed's waiting events (of one run, or all); return how many were sent.
+
+    Sent after each batch of the feed commits, and every 10 minutes for what a killed process left:
+    events no one holds, or whose announcer's claim has run out. Running twice at once is harmless:
+    each event is claimed by one announcer at a time.
+    """
+    return services.feed_events_announce(run_id=run_id)
