@@ -1027,11 +1027,14 @@ def _return_in_guarantee(
         replacement_visa=replacement,
         replacement_refused=refused,
     )
+    by_passports = actor is None
     values = {
         "refund": quote.amount,
         "formula": quote.formula,
         "replacement": replacement,
         "refused": refused,
+        "exit_on": exit_on,
+        "by_passports": by_passports,
     }
     _notify_household(request, "delivery_returned", **values)
     _notify_office(
@@ -1040,6 +1043,7 @@ def _return_in_guarantee(
         refund=quote.amount,
         exit_on=exit_on,
         owed=max(Decimal("0"), -left),
+        by_passports=by_passports,
     )
     return ReturnOutcome(refund=quote, replacement_reference=replacement, replacement_refused=refused)
 

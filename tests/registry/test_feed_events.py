@@ -136,7 +136,9 @@ def test_a_final_exit_within_the_guarantee_starts_the_return_by_itself(world):
     assert EmployedWorker.objects.get(household=case.household).ended_on == world.today
     notice = Notification.objects.get(recipient=case.household.user, event="delivery_returned")
     assert "A replacement visa application" in notice.body
-    assert Notification.objects.filter(recipient=case.staff, event="delivery_returned_office").exists()
+    assert "The passports service reported that the worker" in notice.body
+    office_notice = Notification.objects.get(recipient=case.staff, event="delivery_returned_office")
+    assert "أبلغت خدمة الجوازات عن الخروج النهائي" in office_notice.body  # office staff read Arabic
     returned = AuditEvent.objects.get(action="recruitment.worker_returned", target_id=str(request.pk))
     assert returned.actor is None
     assert (returned.from_state, returned.to_state) == (RequestState.IN_GUARANTEE, RequestState.RETURNED)
