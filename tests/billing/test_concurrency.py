@@ -1,6 +1,5 @@
 """Two deliveries of the same payment at the same moment: one payment, on a database with row locks."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -10,6 +9,7 @@ from django.test import Client
 from musaned.billing.models import Bill, BillState, NoticeOutcome, PaymentNotice, Refund
 from musaned.billing.services import refund_request
 from musaned.integrations.models import FakeBill
+from tests.concurrency import at_once
 
 from .conftest import FEE, bank_pays, post_callback
 
@@ -21,32 +21,10 @@ pytestmark = [
 ]
 
 
-def twice_at_once(work):
-    """Run `work` in two threads released together; returns what each returned, and any errors."""
-    start = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            start.wait()
-            results.append(work())
-        except Exception as error:  # reported by the caller, with the other thread's outcome
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 def test_the_same_callback_posted_twice_at_once_is_one_payment(bill, paid_signals):
     body, signature = bank_pays(bill.number)
 
-    answers, errors = twice_at_once(lambda: post_callback(Client(), body, signature).json()["status"])
+    answers, errors = at_once(*[lambda: post_callback(Client(), body, signature).json()["status"]] * 2)
 
     assert errors == []
     assert sorted(answers) == ["accepted", "duplicate"]
@@ -73,7 +51,7 @@ def test_the_same_refund_asked_for_twice_at_once_is_one_refund(bill, refund_sign
             actor=None,
         ).pk
 
-    refund_ids, errors = twice_at_once(ask)
+    refund_ids, errors = at_once(ask, ask)
 
     assert errors == []
     assert len(set(refund_ids)) == 1

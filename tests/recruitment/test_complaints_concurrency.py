@@ -1,8 +1,6 @@
 """Two officers deciding the same complaint at the same moment: one decision stands, on a database with
 row locks."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -12,6 +10,7 @@ from musaned.accounts.actor import Actor
 from musaned.accounts.roles import Role
 from recruitment.complaints import complaint_decide
 from recruitment.models import Complaint, ComplaintState, RequestState, Sanction
+from tests.concurrency import at_once
 
 from .complaint_cases import make_case, officer
 
@@ -21,28 +20,6 @@ pytestmark = [
     # serialized_rollback: the seeded rule sets come back after each test empties the tables
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def at_once(*works):
-    """Run each callable in its own thread, released together; returns results and errors."""
-    start = threading.Barrier(len(works))
-    results, errors = [], []
-
-    def run(work):
-        try:
-            start.wait()
-            results.append(work())
-        except Exception as error:  # reported by the caller, with the other thread's outcome
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 def test_two_officers_deciding_at_once_leave_one_decision():

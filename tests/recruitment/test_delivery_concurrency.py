@@ -1,7 +1,6 @@
 """Two payments of one contract at the same moment: the money is held once, on a database with row locks."""
 
 import json
-import threading
 
 import pytest
 from django.db import connection
@@ -10,6 +9,7 @@ from django.test import Client
 from musaned.billing.models import Refund
 from musaned.integrations.base import gateway
 from recruitment.models import RequestState, TrustEntry, TrustEntryKind
+from tests.concurrency import at_once
 
 from .delivery_support import TOTAL, accepted_case, bank_pays, bill, post_callback, quick_pdfs
 
@@ -24,28 +24,6 @@ pytestmark = [
 @pytest.fixture(autouse=True)
 def _quick_pdfs(monkeypatch):
     quick_pdfs(monkeypatch)
-
-
-def at_once(*works):
-    """Run each of `works` in its own thread, released together; returns their results and any errors."""
-    start = threading.Barrier(len(works))
-    results, errors = [], []
-
-    def run(work):
-        try:
-            start.wait()
-            results.append(work())
-        except Exception as error:  # reported by the caller, with the other thread's outcome
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 def paid_again_under_another_reference(body: bytes) -> tuple[bytes, str]:

@@ -1,8 +1,6 @@
 """Two choices of a worker arriving at the same moment (two clicks, two tabs): one contract, on a database
 with row locks."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -11,6 +9,7 @@ from django.utils import translation
 from musaned.accounts.actor import Actor
 from recruitment import requests as services
 from recruitment.models import Contract, OfferState, RequestState
+from tests.concurrency import at_once
 
 from .requests_domain import english_household, fresh, office_with_staff, quick_pdfs, visa_for
 
@@ -20,28 +19,6 @@ pytestmark = [
     # serialized_rollback: the seeded rule sets and contract templates come back after each test
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def twice_at_once(first, second):
-    """Run both in threads released together; returns what each returned and any errors."""
-    start = threading.Barrier(2)
-    results, errors = [], []
-
-    def run(work):
-        try:
-            start.wait()
-            results.append(work())
-        except Exception as error:  # reported by the caller, with the other thread's outcome
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 @pytest.fixture
@@ -62,7 +39,7 @@ def offered(monkeypatch):
 def test_two_tabs_choosing_two_workers_at_once_make_one_contract(offered):
     family, request, offers = offered
 
-    results, errors = twice_at_once(
+    results, errors = at_once(
         in_english(lambda: services.offer_select(actor=family, request=request, offer=offers[0])),
         in_english(lambda: services.offer_select(actor=family, request=request, offer=offers[1])),
     )
@@ -80,7 +57,7 @@ def test_two_tabs_choosing_two_workers_at_once_make_one_contract(offered):
 def test_a_double_click_on_the_same_worker_makes_one_contract(offered):
     family, request, offers = offered
 
-    results, errors = twice_at_once(
+    results, errors = at_once(
         lambda: services.offer_select(actor=family, request=request, offer=offers[0]),
         lambda: services.offer_select(actor=family, request=request, offer=offers[0]),
     )

@@ -3,7 +3,6 @@ only once announced, so what a stopped process left is announced by the next run
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Generator
 
 import pytest
@@ -21,6 +20,7 @@ from musaned.registry import services, tasks
 from musaned.registry.models import FeedEvent, FeedRun
 from musaned.registry.services import feed_events_announce, feed_ingest
 from tests.accounts.support import with_totp
+from tests.concurrency import at_once
 from tests.factories import EmployedWorkerFactory, OfficeFactory, UserFactory
 from tests.recruitment.delivery_support import office_staff, shift_clock, signed_in
 
@@ -270,22 +270,7 @@ def test_two_announcers_at_once_send_each_event_once(monkeypatch, announced):
         FeedEvent(run=run, passport_number=f"P{number:07d}", status="arrived", status_date=DAY)
         for number in range(200)
     )
-    start, errors, sent = threading.Barrier(2), [], []
-
-    def announce():
-        try:
-            start.wait()
-            sent.append(feed_events_announce())
-        except Exception as error:  # reported below, with the other announcer's outcome
-            errors.append(error)
-        finally:
-            connection.close()
-
-    announcers = [threading.Thread(target=announce) for _ in range(2)]
-    for announcer in announcers:
-        announcer.start()
-    for announcer in announcers:
-        announcer.join()
+    sent, errors = at_once(feed_events_announce, feed_events_announce)
 
     assert errors == []
     assert sum(sent) == 200

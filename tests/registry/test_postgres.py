@@ -1,14 +1,13 @@
 """PostgreSQL's COPY and set-based path: the same result as the ORM path, untouched rows left alone, and
 two readers of the same night at once (bash .ci/run)."""
 
-import threading
-
 import pytest
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from musaned.registry.models import FeedRejectedRow, FeedRun, WorkerRecord
 from musaned.registry.services import feed_ingest
+from tests.concurrency import at_once
 
 from .conftest import DAY, NEXT_DAY, feed_rows, logged, nation
 
@@ -68,22 +67,10 @@ def test_reading_the_same_feed_again_writes_no_row(ingest):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_readers_of_the_same_night_at_once_announce_each_change_once(announced):
-    start, errors, runs = threading.Barrier(2), [], []
-
     def read():
-        try:
-            start.wait()
-            runs.append(feed_ingest(run_date=DAY, gateway=logged(nation()), batch_size=50))
-        except Exception as error:  # reported below, with the other reader's outcome
-            errors.append(error)
-        finally:
-            connection.close()
+        return feed_ingest(run_date=DAY, gateway=logged(nation()), batch_size=50)
 
-    readers = [threading.Thread(target=read) for _ in range(2)]
-    for reader in readers:
-        reader.start()
-    for reader in readers:
-        reader.join()
+    _, errors = at_once(read, read)
 
     assert errors == []
     run = FeedRun.objects.get()
