@@ -45,8 +45,11 @@ def _require_household_account(actor) -> None:
         raise PermissionDenied(_("These pages are for household accounts."))
 
 
-def household_page(view=None, *, profile_scope: bool = True):
-    """Passes the acting account's household to the view; without one, the person registers first."""
+def household_page(view=None, *, scope: str | None = DelegationScope.PROFILE):
+    """Passes the acting account's household to the view; without one, the person registers first.
+
+    A delegate gets in only with a delegation for `scope` (any delegate when it is None); every stage's
+    household pages use this, each with its own scope."""
 
     def decorator(view):
         @login_required
@@ -54,8 +57,8 @@ def household_page(view=None, *, profile_scope: bool = True):
         def wrapper(request, *args, **kwargs):
             actor = request.actor
             _require_household_account(actor)
-            if profile_scope:
-                actor.require_scope(DelegationScope.PROFILE)
+            if scope is not None:
+                actor.require_scope(scope)
             household = selectors.household_of(actor.principal)
             if household is None:
                 return redirect("households:register")
@@ -107,7 +110,7 @@ def _run(form, call) -> bool:
 # Dashboard, registration, mobile ------------------------------------------------------------------
 
 
-@household_page(profile_scope=False)
+@household_page(scope=None)
 def dashboard(request, household):
     try:
         eligibility = household_eligibility(household=household)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from households.selectors import household_of
+from households import views as household_views
 from musaned.accounts.models import DelegationScope
 
 from . import complaint_selectors as selectors
@@ -47,22 +47,7 @@ def _run(form, call) -> bool:
 # --- who gets in -----------------------------------------------------------------------------------
 
 
-def household_page(view):
-    """The acting household (or its delegate for complaints); without a household file, register first."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        actor = request.actor
-        if not actor.principal.has_perm("households.manage_own_household"):
-            raise PermissionDenied(_("These pages are for household accounts."))
-        actor.require_scope(DelegationScope.COMPLAINTS)
-        household = household_of(actor.principal)
-        if household is None:
-            return redirect("households:register")
-        return view(request, household, *args, **kwargs)
-
-    return wrapped
+household_page = household_views.household_page(scope=DelegationScope.COMPLAINTS)
 
 
 def office_page(view):

@@ -7,12 +7,9 @@ the "recruitment" scope. Views read with request_selectors and write through req
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from households.selectors import household_of
+from households import views as household_views
 from musaned.accounts.models import DelegationScope
 from musaned.documents.services import verification_qr_data_uri, verification_url
 from musaned.policy.services import NoRulesInForce, rules_in_force
@@ -30,23 +27,7 @@ from . import requests as services
 from .models import OPEN_REQUEST_STATES, OfferState, Office, RecruitmentRequest, RequestMode, RequestState
 from .selectors import age_on, cities, offices_compare
 
-
-def household_page(view):
-    """Passes the acting account's household to the view; without one, the person registers first."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        actor = request.actor
-        if not actor.principal.has_perm("households.manage_own_household"):
-            raise PermissionDenied(_("These pages are for household accounts."))
-        actor.require_scope(DelegationScope.RECRUITMENT)
-        household = household_of(actor.principal)
-        if household is None:
-            return redirect("households:register")
-        return view(request, household, *args, **kwargs)
-
-    return wrapper
+household_page = household_views.household_page(scope=DelegationScope.RECRUITMENT)
 
 
 def _own_request(household, reference: str) -> RecruitmentRequest:

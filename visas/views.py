@@ -6,21 +6,19 @@ Views read with selectors and write through the visa services. A household only 
 
 import secrets
 import time
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from households import views as household_views
 from households.eligibility import household_eligibility
-from households.selectors import household_of
 from musaned.accounts.models import DelegationScope
 from musaned.billing.models import BillState
 from musaned.documents.models import Document
@@ -41,22 +39,7 @@ TOKEN_WAIT_SECONDS = 8.0
 TOKEN_POLL_SECONDS = 0.2
 
 
-def visa_page(view):
-    """Passes the acting account's household to the view; without one, the person registers first."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        actor = request.actor
-        if not actor.principal.has_perm("households.manage_own_household"):
-            raise PermissionDenied(_("These pages are for household accounts."))
-        actor.require_scope(DelegationScope.VISA_APPLICATIONS)
-        household = household_of(actor.principal)
-        if household is None:
-            return redirect("households:register")
-        return view(request, household, *args, **kwargs)
-
-    return wrapper
+visa_page = household_views.household_page(scope=DelegationScope.VISA_APPLICATIONS)
 
 
 def _own_visa(household, reference: str) -> Visa:
