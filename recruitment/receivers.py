@@ -36,23 +36,20 @@ def tell_of_refund(sender, refund, **kwargs) -> None:
         delivery.contract_record_refund(refund=refund)
 
 
+def _contracts_of_worker(passport_number: str, state: str):
+    """The live contracts of the reported worker whose case is in `state`."""
+    return Contract.objects.filter(
+        cv__passport_number=passport_number, worker_declined_at__isnull=True, request__state=state
+    ).select_related("cv", "request__household__user")
+
+
 @receiver(worker_arrived, dispatch_uid="recruitment.worker_arrived")
 def advance_case_on_arrival(sender, passport_number, status_date, **kwargs) -> None:
-    contracts = Contract.objects.filter(
-        cv__passport_number=passport_number,
-        worker_declined_at__isnull=True,
-        request__state=RequestState.IN_PROCESS,
-    ).select_related("cv", "request")
-    for contract in contracts:
+    for contract in _contracts_of_worker(passport_number, RequestState.IN_PROCESS):
         delivery.arrival_from_passports(contract=contract, on=status_date)
 
 
 @receiver(worker_exited, dispatch_uid="recruitment.worker_exited")
 def start_return_on_final_exit(sender, passport_number, status_date, **kwargs) -> None:
-    contracts = Contract.objects.filter(
-        cv__passport_number=passport_number,
-        worker_declined_at__isnull=True,
-        request__state=RequestState.IN_GUARANTEE,
-    ).select_related("cv", "request__household__user")
-    for contract in contracts:
+    for contract in _contracts_of_worker(passport_number, RequestState.IN_GUARANTEE):
         delivery.guarantee_return_from_passports(contract=contract, exit_on=status_date)
