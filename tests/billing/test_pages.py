@@ -6,7 +6,6 @@ import re
 import unicodedata
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +15,7 @@ from musaned.accounts.models import Delegation, DelegationScope, User
 from musaned.accounts.roles import Role
 from musaned.billing.models import BillPurpose, BillState, NoticeOutcome, PaymentNotice
 from musaned.documents.models import Document
-from tests.factories import HouseholdFactory, UserFactory
+from tests.factories import HouseholdFactory, UserFactory, with_second_factor
 
 from .conftest import bank_pays, fresh, post_callback, sign_in
 
@@ -117,7 +116,7 @@ def test_nobody_else_can_see_pay_or_download_a_bill(client, bill, django_capture
     paid = pay_at_bank(client, bill, django_capture_on_commit_callbacks)
     other_household = HouseholdFactory().user
     officer = UserFactory(roles=[Role.VISA_REVIEW])
-    Authenticator.objects.create(user=officer, type=Authenticator.Type.TOTP, data={"secret": "unused"})
+    with_second_factor(officer)
 
     for person in (other_household, officer):
         sign_in(client, person)
@@ -221,7 +220,7 @@ def test_the_receipt_can_be_checked_by_its_code(client, bill, django_capture_on_
 
 def test_the_admin_shows_bills_read_only(client, bill):
     admin = User.objects.create_superuser(email="billing-admin@example.sa", password="Strong-pass-2026!")
-    Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": "unused"})
+    with_second_factor(admin)
     sign_in(client, admin)
 
     assert bill.number in client.get(reverse("admin:billing_bill_changelist")).content.decode()

@@ -1,13 +1,12 @@
 import re
 
 import pytest
-from allauth.mfa.models import Authenticator
 
 from households.models import Household
 from households.validators import national_id_checksum_ok
 from musaned.accounts.roles import Role
 from musaned.integrations.models import FakeOutbox
-from tests.factories import HouseholdFactory, UserFactory, national_id
+from tests.factories import HouseholdFactory, UserFactory, national_id, with_second_factor
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -95,7 +94,7 @@ def household_client(client, household):
 
 def staff_user(role: str):
     user = UserFactory(roles=[role])
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "unused-in-tests"})
+    with_second_factor(user)
     return user
 
 

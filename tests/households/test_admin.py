@@ -1,12 +1,11 @@
 """The admin shows household files and can nudge the identity service; it does not edit them."""
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
 from households.models import IdentityStatus
 from musaned.accounts.models import AuditEvent, User
-from tests.factories import HouseholdFactory, IncomeProofFactory
+from tests.factories import HouseholdFactory, IncomeProofFactory, with_second_factor
 
 from .conftest import fresh, sign_in
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client):
     admin = User.objects.create_superuser(email="admin@example.sa", password="Strong-pass-2026!")
-    Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": "unused-in-tests"})
+    with_second_factor(admin)
     return sign_in(client, admin, language="en")
 
 

@@ -1,14 +1,14 @@
 import pytest
-from allauth.mfa.models import Authenticator
 
 from musaned.accounts.models import User
+from tests.factories import with_second_factor
 
 
 @pytest.fixture
 def rules_admin(db):
     """A superuser who has set up the second factor the platform demands of staff."""
     user = User.objects.create_superuser(email="rules-admin@example.sa", password="Strong-pass-2026!")
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "unused-in-tests"})
+    with_second_factor(user)
     return user
 
 

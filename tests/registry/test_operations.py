@@ -3,7 +3,6 @@
 from io import StringIO
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
@@ -11,6 +10,7 @@ from django.utils import translation
 from musaned.accounts.models import User
 from musaned.registry.models import FeedRejectedRow, FeedRun, WorkerRecord
 from musaned.registry.selectors import feed_last_completed_at
+from tests.factories import with_second_factor
 
 from .conftest import DAY, nation
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client):
     admin = User.objects.create_superuser(email="admin@example.sa", password="Strong-pass-2026!")
-    Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": "unused-in-tests"})
+    with_second_factor(admin)
     client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
     client.cookies["django_language"] = "en"
     return client

@@ -1,10 +1,10 @@
 import datetime as dt
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
 from musaned.accounts.models import User
+from tests.factories import with_second_factor
 
 FAILURES_TO_OPEN = 3
 COOL_DOWN = dt.timedelta(seconds=60)
@@ -38,7 +38,7 @@ def _small_circuit(settings):
 def operator(db):
     """A superuser with the second factor the platform demands of staff."""
     user = User.objects.create_superuser(email="operator@example.sa", password="Strong-pass-2026!")
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "unused-in-tests"})
+    with_second_factor(user)
     return user
 
 
